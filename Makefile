@@ -1,0 +1,63 @@
+# One entry point for the course. `make book` builds the HTML book; `make test` runs every test.
+# Both create or reuse the virtual environment in .venv and prepare the data first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SIGNS_SOURCE ?= ../shared/datasets/sign-language-digits
+DATA_DIR := data/signs
+export TF_CPP_MIN_LOG_LEVEL := 3
+export KERAS_BACKEND := tensorflow
+
+.PHONY: all book test setup system-packages data lint format nbval book-check student lab clean
+
+all: book
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev]'
+	touch $(STAMP)
+
+system-packages:
+	bash scripts/install-system-packages.sh
+
+setup: system-packages $(STAMP)
+
+data: setup
+	$(BIN)/python -m course_utils.signs_dataset prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
+
+## The main job: build the HTML book from the notebooks' stored outputs.
+book: data
+	$(BIN)/jupyter-book build . --keep-going
+	@echo
+	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
+
+## Every test: lint, unit tests, nbval over every chapter, and the nitpicky book build.
+test: data
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests book --nbval --nbval-current-env -p no:cacheprovider
+	$(MAKE) book-check
+
+book-check: setup
+	$(BIN)/jupyter-book build . -n -W --keep-going
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check course_utils tests benchmarks
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format course_utils tests benchmarks
+
+## The student version of the notebooks (solutions blanked) goes to student/ (git-ignored).
+student: setup
+	$(BIN)/python -m course_utils.student_version --out student
+
+lab: data
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev,lab]'
+	$(BIN)/jupyter lab book
+
+clean:
+	rm -rf _build student .pytest_cache
