@@ -10,7 +10,7 @@ DATA_DIR := data/signs
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 
-.PHONY: all book test setup system-packages data lint format nbval book-check student lab clean
+.PHONY: all book test setup system-packages data lint format execute book-check student lab clean
 
 all: book
 
@@ -50,6 +50,10 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format course_utils tests benchmarks
+
+## Re-run every chapter and store its outputs (after changing a chapter or the code it uses).
+execute: data
+	$(BIN)/python -m course_utils.execute_book
 
 ## The student version of the notebooks (solutions blanked) goes to student/ (git-ignored).
 student: setup

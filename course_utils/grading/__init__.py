@@ -1,0 +1,13 @@
+"""Graders of the course's exercises.
+
+Each takes the learner's function, prints ``All tests passed.`` and returns True, or prints a hint
+that names the mistake and returns False. They never raise: an error in learner code is reported
+as a failure with its message. They judge behaviour (shapes, parameter counts and outputs under
+identical weights), never layer names.
+"""
+
+from course_utils.grading.blocks import check_convolutional_block, check_identity_block
+from course_utils.grading.harness import PASSED
+from course_utils.grading.model import check_resnet50
+
+__all__ = ["PASSED", "check_convolutional_block", "check_identity_block", "check_resnet50"]

@@ -1,0 +1,164 @@
+"""What every grader shares: calling learner code safely, filling weights, comparing outputs.
+
+Graders judge behaviour: the learner's layers and the reference's get identical weights (a
+deterministic function of each variable's role and shape, never of layer names), then both are run
+on the same inputs, with negative values, in inference and in training mode.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import traceback
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+PASSED = "All tests passed."
+RTOL = 1e-4
+ATOL = 1e-5
+
+
+class GradingFailure(Exception):
+    """A check failed; the message is the hint shown to the learner (first line: the verdict)."""
+
+
+def report(check: Callable[[], None]) -> bool:
+    """Run ``check``; print ``All tests passed.`` and return True, or print the hint and return
+    False. Never raises for learner mistakes (an unexpected error becomes a failure too)."""
+    try:
+        check()
+    except GradingFailure as failure:
+        print(f"Test failed: {failure}")
+        return False
+    except Exception as error:  # noqa: BLE001 - the grader must never crash a notebook
+        print(f"Test failed: the check itself stopped with {type(error).__name__}: {error}")
+        return False
+    print(PASSED)
+    return True
+
+
+def call_learner(function: Callable, *args, what: str):
+    """``function(*args)`` with Keras's own chatter silenced; GradingFailure if it raises.
+
+    Returns:
+        What the function returned.
+    """
+    try:
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            return function(*args)
+    except Exception as error:  # noqa: BLE001 - learner code may raise anything
+        raise GradingFailure(f"{what} raised {describe_error(error)}") from error
+
+
+def describe_error(error: BaseException) -> str:
+    """``TypeName: message`` with the learner's line, shortened to what helps."""
+    message = " ".join(str(error).split())
+    if len(message) > 400:
+        message = message[:400] + " ..."
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if "keras" not in f.filename and "course_utils" not in f.filename
+    ]
+    where = f" (at line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+    return f"{type(error).__name__}: {message}{where}"
+
+
+def as_model(inputs, outputs, what: str) -> keras.Model:
+    """The functional model from ``inputs`` to the learner's ``outputs``, or GradingFailure."""
+    if not isinstance(outputs, keras.KerasTensor):
+        raise GradingFailure(
+            f"{what} returned {type(outputs).__name__}, not a tensor. Return the block's output "
+            "tensor X (the result of the last layer you applied) at the end of the function."
+        )
+    try:
+        return keras.Model(inputs, outputs)
+    except Exception as error:  # noqa: BLE001
+        raise GradingFailure(
+            f"{what} returned a tensor that does not come from its input X "
+            f"({describe_error(error)}). Build every layer on X, the argument of the function."
+        ) from error
+
+
+def layers_of(model: keras.Model, kind: type) -> list:
+    """The layers of ``model`` that are instances of ``kind``, in graph order."""
+    return [layer for layer in model.layers if isinstance(layer, kind)]
+
+
+def weight_signature(model: keras.Model) -> Counter:
+    """The multiset of (variable role, shape) of all of the model's weights."""
+    return Counter((v.name, tuple(v.shape)) for v in model.weights)
+
+
+def fill_weights(model: keras.Model) -> None:
+    """Give every variable values that depend only on its role (kernel, gamma, ...) and shape.
+
+    Two models with the same layers thus get the same weights, whatever the layers' names or
+    creation order. Moving statistics are not the identity, so inference differs from training.
+    """
+    for variable in model.weights:
+        shape = tuple(variable.shape)
+        seed = zlib.crc32(f"{variable.name}{shape}".encode())
+        rng = np.random.default_rng(seed)
+        variable.assign(_values(variable.name, shape, rng).astype(variable.dtype))
+
+
+def _values(role: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
+    if role == "kernel":
+        fan_in = int(np.prod(shape[:-1]))
+        fan_out = int(shape[-1] * np.prod(shape[:-2]))
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, shape)
+    ranges = {
+        "bias": (-0.1, 0.1),
+        "gamma": (0.5, 1.5),
+        "beta": (-0.5, 0.5),
+        "moving_mean": (-0.3, 0.3),
+        "moving_variance": (0.5, 1.5),
+    }
+    low, high = ranges.get(role, (-0.1, 0.1))
+    return rng.uniform(low, high, shape)
+
+
+def outputs(model: keras.Model, x: np.ndarray, training: bool):
+    """The model's output for ``x`` as NumPy, a list of arrays for a model of several outputs.
+
+    BatchNormalization's moving statistics, which a call in training mode updates, are restored.
+    """
+    saved = [v.numpy() for v in model.non_trainable_weights]
+    result = model(x, training=training)
+    if isinstance(result, list | tuple):
+        result = [keras.ops.convert_to_numpy(r) for r in result]
+    else:
+        result = keras.ops.convert_to_numpy(result)
+    for variable, value in zip(model.non_trainable_weights, saved, strict=True):
+        variable.assign(value)
+    return result
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal shapes and values within the graders' float32 tolerance."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+
+
+def behaves_alike(model: keras.Model, other: keras.Model, x: np.ndarray) -> dict[bool, bool]:
+    """{training: outputs agree} for inference (False) and training (True) mode."""
+    return {
+        training: same(outputs(model, x, training), outputs(other, x, training))
+        for training in (False, True)
+    }
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def shape_text(shape: Sequence) -> str:
+    return "(" + ", ".join("m" if d is None else str(d) for d in shape) + ")"

@@ -1,0 +1,98 @@
+"""Reading, finding and writing the book's notebooks, shared by the solution, student and grading
+commands.
+
+The chapters mark their cells with metadata that these tools rely on:
+
+* an exercise cell has the tag ``exercise`` and ``"solution_of": "<function>"`` in its metadata;
+  its source is the function of :mod:`course_utils.resnet` of that name, verbatim;
+* a check cell has the tag ``check`` and calls a grader of :mod:`course_utils.grading`; its stored
+  output (``All tests passed.``) is the expected output that ``pytest --nbval`` compares with.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from course_utils.paths import PROJECT_ROOT
+
+BOOK_DIR = PROJECT_ROOT / "book"
+
+EXERCISE_TAG = "exercise"
+CHECK_TAG = "check"
+SOLUTION_KEY = "solution_of"
+START_MARKER = "### START CODE HERE ###"
+END_MARKER = "### END CODE HERE ###"
+
+
+def chapter_notebooks(book_dir: Path = BOOK_DIR) -> list[Path]:
+    """The chapter notebooks of the book, in file-name (= reading) order."""
+    return sorted(Path(book_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Read a notebook as nbformat v4."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def write_notebook_atomic(nb: NotebookNode, path: Path) -> None:
+    """Write ``nb`` to ``path`` through a temporary file in the same folder, then rename it.
+
+    A reader (a running Jupyter server, a test) never sees a half-written notebook.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            nbformat.write(nb, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cell_tags(cell: NotebookNode) -> list[str]:
+    """The tags of a cell (an empty list when it has none)."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def exercise_cells(nb: NotebookNode) -> Iterator[tuple[int, NotebookNode]]:
+    """(index, cell) of every exercise cell, in notebook order."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and EXERCISE_TAG in cell_tags(cell):
+            yield index, cell
+
+
+def check_cells(nb: NotebookNode) -> list[tuple[int, NotebookNode]]:
+    """(index, cell) of every check cell, in notebook order."""
+    return [
+        (index, cell)
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and CHECK_TAG in cell_tags(cell)
+    ]
+
+
+def cell_source(cell: NotebookNode) -> str:
+    """A cell's source as one string (nbformat may hold it as a list of lines)."""
+    source = cell.source
+    return "".join(source) if isinstance(source, list) else source

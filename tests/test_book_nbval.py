@@ -1,0 +1,231 @@
+"""nbval grades the chapters: what passes, what fails, and what the learner is told.
+
+One ``pytest --nbval`` run (in a subprocess, on copies in a temporary folder) executes the
+instructor chapters, the student version and one wrong implementation per exercise; the tests
+read its JUnit report. Two more runs grade submissions with ``course_utils.grade_submission``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from learner_code import define, edit, grade
+from nbformat.v4 import new_code_cell, new_output
+
+from course_utils.notebook_tools import (
+    BOOK_DIR,
+    cell_source,
+    chapter_notebooks,
+    check_cells,
+    exercise_cells,
+    read_notebook,
+    write_notebook_atomic,
+)
+from course_utils.student_version import write_student_version
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+NBVAL = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env"]
+COMMON = ["-p", "no:cacheprovider", "--color=no", "-q"]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong implementation of an exercise: the reference with some text replaced."""
+
+    function: str
+    replacements: tuple[tuple[str, str], ...]
+
+    def source(self) -> str:
+        return edit(cell_source_of(self.function), self.replacements)
+
+    def hint(self) -> str:
+        """What the grader prints for this implementation."""
+        passed, printed = grade(self.function, define(self.source(), self.function))
+        assert passed is False
+        return printed
+
+
+def cell_source_of(function: str) -> str:
+    """The exercise cell of ``function`` in the book."""
+    for path in chapter_notebooks():
+        for _, cell in exercise_cells(read_notebook(path)):
+            if cell.metadata["solution_of"] == function:
+                return cell_source(cell)
+    raise KeyError(function)
+
+
+MISTAKES = {
+    # The identity block without its skip connection: a plain stack of three convolutions.
+    "02_identity_block.ipynb": Mistake(
+        "identity_block",
+        (("    X = layers.Add()([X, X_shortcut])\n", ""),),
+    ),
+    # The stride on the middle f x f convolution instead of the first 1 x 1 (ResNet v1.5).
+    "03_convolutional_block.ipynb": Mistake(
+        "convolutional_block",
+        (
+            (
+                "F1,\n        (1, 1),\n        strides=(s, s),",
+                "F1,\n        (1, 1),\n        strides=(1, 1),",
+            ),
+            (
+                "F2,\n        (f, f),\n        strides=(1, 1),",
+                "F2,\n        (f, f),\n        strides=(s, s),",
+            ),
+        ),
+    ),
+    # One identity block too few in every stage.
+    "04_resnet50.ipynb": Mistake("ResNet50", (("[: n_blocks - 1]", "[: n_blocks - 2]"),)),
+}
+
+
+def with_exercise(nb, source: str):
+    """A copy of ``nb`` whose (only) exercise cell holds ``source``."""
+    nb = copy.deepcopy(nb)
+    ((_, cell),) = list(exercise_cells(nb))
+    cell.source = source
+    return nb
+
+
+def code_cell_number(nb, index: int) -> int:
+    """nbval's number of the cell at ``index``: its position among the code cells."""
+    return sum(cell.cell_type == "code" for cell in nb.cells[:index])
+
+
+@dataclass
+class CellResult:
+    passed: bool
+    message: str
+
+
+def run_nbval(folder: Path, targets: list[str]) -> dict[tuple[str, int], CellResult]:
+    """Run nbval on ``targets`` (relative to ``folder``); the result of every cell."""
+    report = folder / "report.xml"
+    subprocess.run(
+        [*NBVAL, *COMMON, f"--junitxml={report}", "--rootdir", str(folder), *targets],
+        cwd=folder,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    results = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        problems = [child for child in case if child.tag in ("failure", "error")]
+        message = "\n".join((p.get("message") or "") + "\n" + (p.text or "") for p in problems)
+        path = case.get("classname", "")
+        results[(path, int(case.get("name").split()[-1]))] = CellResult(not problems, message)
+    return results
+
+
+def results_of(results, notebook: str) -> dict[int, CellResult]:
+    """The results of the cells of one notebook (path relative to the run's folder)."""
+    classname = notebook.replace("/", ".")  # how the JUnit report names the notebook
+    found = {cell: result for (path, cell), result in results.items() if path == classname}
+    assert found, f"no result for {notebook} in {sorted({p for p, _ in results})}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def nbval_results(tmp_path_factory):
+    """One nbval run over the instructor chapters, the student version and the mistakes."""
+    folder = tmp_path_factory.mktemp("nbval")
+    shutil.copytree(BOOK_DIR, folder / "instructor")
+    write_student_version(BOOK_DIR, folder / "student")
+    for path in (folder / "student").glob("*.ipynb"):
+        if not list(exercise_cells(read_notebook(path))):
+            path.unlink()  # identical to the instructor's: already run once
+    shutil.copytree(BOOK_DIR / "images", folder / "wrong" / "images")
+    for name, mistake in MISTAKES.items():
+        nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
+        write_notebook_atomic(nb, folder / "wrong" / name)
+    return run_nbval(folder, ["instructor", "student", "wrong"])
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=lambda p: p.name)
+def test_instructor_chapter_passes_nbval(nbval_results, path):
+    results = results_of(nbval_results, f"instructor/{path.name}")
+    code_cells = sum(cell.cell_type == "code" for cell in read_notebook(path).cells)
+    assert len(results) == code_cells
+    failed = {cell: r.message for cell, r in results.items() if not r.passed}
+    assert failed == {}
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_student_version_fails_on_its_check_cells(nbval_results, name):
+    nb = read_notebook(BOOK_DIR / name)
+    results = results_of(nbval_results, f"student/{name}")
+    for index, _ in check_cells(nb):
+        result = results[code_cell_number(nb, index)]
+        assert not result.passed
+        assert "All tests passed." in result.message  # expected, and not printed
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_wrong_implementation_fails_its_check_cell_with_the_graders_hint(nbval_results, name):
+    nb = read_notebook(BOOK_DIR / name)
+    hint = MISTAKES[name].hint()
+    assert hint.strip() and "All tests passed." not in hint
+    results = results_of(nbval_results, f"wrong/{name}")
+    ((index, _),) = check_cells(nb)
+    check = results[code_cell_number(nb, index)]
+    assert not check.passed
+    assert "All tests passed." in check.message  # the expected output ...
+    assert hint.strip().splitlines()[0] in check.message  # ... and what the learner was told
+    # The exercise cell itself runs: the failure is reported by the check, not by an error.
+    exercise_index, _ = next(exercise_cells(nb))
+    assert results[code_cell_number(nb, exercise_index)].passed
+
+
+def grade_submission(submission: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "course_utils.grade_submission", str(submission)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_a_correct_submission_passes_grading_even_unexecuted(tmp_path):
+    """A learner's student notebook, completed with a correct solution, never run, with a scratch
+    cell added."""
+    name = "02_identity_block.ipynb"
+    write_student_version(BOOK_DIR, tmp_path / "student")
+    nb = with_exercise(read_notebook(tmp_path / "student" / name), cell_source_of("identity_block"))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.cells.append(new_code_cell("print(identity_block.__name__)"))
+    write_notebook_atomic(nb, tmp_path / name)
+    result = grade_submission(tmp_path / name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed" in result.stdout
+
+
+def test_a_wrong_submission_saved_with_its_failing_output_fails_grading(tmp_path):
+    """Plain nbval would compare the failing output with itself; grading restores the expected."""
+    name = "02_identity_block.ipynb"
+    mistake = MISTAKES[name]
+    hint = mistake.hint()
+    nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
+    ((_, check),) = check_cells(nb)
+    check.outputs = [
+        new_output("stream", name="stdout", text=hint),
+        new_output("execute_result", data={"text/plain": "False"}, execution_count=1),
+    ]
+    write_notebook_atomic(nb, tmp_path / name)
+    result = grade_submission(tmp_path / name)
+    assert result.returncode != 0
+    assert "All tests passed." in result.stdout
+    assert hint.strip().splitlines()[0] in result.stdout

@@ -1,0 +1,94 @@
+"""The training command: checkpoints every epoch, resumes after interruption, refuses bad state."""
+
+import dataclasses
+import json
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from course_utils import train
+from course_utils.train import QUICK, latest_checkpoint
+
+
+def _write_signs(folder, n_train=24, n_test=12, seed=0):
+    """A tiny data folder in the original SIGNS format (random images, labels 0..5)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, m in (("train", n_train), ("test", n_test)):
+        with h5py.File(folder / f"{split}_signs.h5", "w") as f:
+            f[f"{split}_set_x"] = rng.integers(0, 256, (m, 64, 64, 3), dtype=np.uint8)
+            f[f"{split}_set_y"] = np.arange(m) % 6
+            f["list_classes"] = np.arange(6)
+    return folder
+
+
+TINY = dataclasses.replace(QUICK, name="tiny", epochs=3, batch_size=12)
+
+
+def small_network(input_shape, classes):
+    """A few-layer CNN with BatchNormalization: the training loop's logic, without ResNet-50's
+    build and trace time."""
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(4, 3, strides=4)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Activation("relu")(x))
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+
+
+@pytest.fixture(scope="module")
+def signs(tmp_path_factory):
+    return _write_signs(tmp_path_factory.mktemp("signs"))
+
+
+def test_the_course_resnet50_trains_one_epoch_and_checkpoints_it(signs, tmp_path):
+    resnet, history = train.train(TINY, tmp_path / "run", data_dir=signs, verbose=0, max_epochs=1)
+    assert resnet.count_params() == 23_600_006
+    assert len(history["loss"]) == 1 and np.isfinite(history["loss"]).all()
+    assert latest_checkpoint(tmp_path / "run").name == "epoch-0001"
+
+
+def test_training_resumes_from_the_last_complete_epoch(signs, tmp_path):
+    out = tmp_path / "run"
+    _, history = train.train(
+        TINY, out, data_dir=signs, verbose=0, max_epochs=1, network=small_network
+    )
+    assert len(history["loss"]) == 1
+    assert latest_checkpoint(out).name == "epoch-0001"
+
+    # An interrupted write of epoch 2 leaves only a .partial folder: it is ignored.
+    (out / "epoch-0002.partial").mkdir()
+    assert latest_checkpoint(out).name == "epoch-0001"
+
+    _, history = train.train(TINY, out, data_dir=signs, verbose=0, network=small_network)
+    assert len(history["loss"]) == 3
+    assert sorted(p.name for p in out.iterdir()) == ["epoch-0003", "history.json"]
+    saved = json.loads((out / "history.json").read_text())
+    assert saved["loss"] == history["loss"] and saved["recipe"] == "tiny"
+    assert np.isfinite(history["val_accuracy"]).all()
+
+
+def test_resumed_run_continues_the_optimizer_state(signs, tmp_path):
+    out = tmp_path / "run"
+    train.train(TINY, out, data_dir=signs, verbose=0, max_epochs=2, network=small_network)
+    state = json.loads((latest_checkpoint(out) / "state.json").read_text())
+    assert state["epoch"] == 2
+    with np.load(latest_checkpoint(out) / "optimizer.npz", allow_pickle=False) as saved:
+        iterations = int(saved["arr_0"])
+    assert iterations == 2 * 2  # two epochs of ceil(24 / 12) steps
+
+
+def test_checkpoint_of_another_recipe_is_refused(signs, tmp_path):
+    out = tmp_path / "run"
+    train.train(TINY, out, data_dir=signs, verbose=0, max_epochs=1, network=small_network)
+    other = dataclasses.replace(TINY, learning_rate=0.5)
+    with pytest.raises(ValueError, match="another --out folder"):
+        train.train(other, out, data_dir=signs, verbose=0, network=small_network)
+
+
+def test_diverging_training_stops_with_a_clear_error(signs, tmp_path):
+    diverging = dataclasses.replace(TINY, name="diverging", learning_rate=1e38, weight_decay=0.0)
+    with pytest.raises(FloatingPointError, match="Lower the learning rate"):
+        train.train(diverging, tmp_path / "run", data_dir=signs, verbose=0, network=small_network)
+    assert latest_checkpoint(tmp_path / "run") is None
