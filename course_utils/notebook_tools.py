@@ -11,15 +11,16 @@ The chapters mark their cells with metadata that these tools rely on:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from course_utils.atomic_files import write_text_atomic
 from course_utils.paths import PROJECT_ROOT
+
+__all__ = ["write_text_atomic"]  # re-exported for the book tools
 
 BOOK_DIR = PROJECT_ROOT / "book"
 
@@ -41,34 +42,9 @@ def read_notebook(path: Path) -> NotebookNode:
 
 
 def write_notebook_atomic(nb: NotebookNode, path: Path) -> None:
-    """Write ``nb`` to ``path`` through a temporary file in the same folder, then rename it.
-
-    A reader (a running Jupyter server, a test) never sees a half-written notebook.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            nbformat.write(nb, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``nb`` to ``path`` atomically: a reader (a running Jupyter server, a test) never sees
+    a half-written notebook."""
+    write_text_atomic(nbformat.writes(nb) + "\n", path)
 
 
 def cell_tags(cell: NotebookNode) -> list[str]:

@@ -49,7 +49,6 @@ import io
 import json
 import os
 import re
-import secrets
 import stat
 import sys
 import tempfile
@@ -70,6 +69,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from course_utils.atomic_files import atomic_write, fsync, temp_path
 from course_utils.data_errors import SignsDataError
 from course_utils.paths import (
     PACKAGE_DATA_DIR,
@@ -272,7 +272,7 @@ def write_manifest(source: Path | str | None = None, out: Path | str = MANIFEST_
         ]
     if not lines:
         raise SignsDataError(f"no Dataset/<digit>/IMG_<n>.JPG files in {source}; nothing to list.")
-    _atomic_write(Path(out), lambda tmp: tmp.write_text("".join(lines), encoding="utf-8"))
+    atomic_write(Path(out), lambda tmp: tmp.write_text("".join(lines), encoding="utf-8"))
     return len(lines)
 
 
@@ -693,13 +693,13 @@ def _write_cache(
     staged: list[tuple[Path, Path]] = []
     try:
         for name, filename in (("train", TRAIN_FILE), ("test", TEST_FILE)):
-            tmp = _temp_path(out / filename)
+            tmp = temp_path(out / filename)
             staged.append((tmp, out / filename))
             _write_split(tmp, name, *arrays[name], attrs)
-            _fsync(tmp)
+            fsync(tmp)
         for tmp, final in staged:
             os.replace(tmp, final)
-        _fsync(out)
+        fsync(out)
         stamp = {
             "format_version": FORMAT_VERSION,
             "builder": BUILDER,
@@ -708,7 +708,7 @@ def _write_cache(
             "files": {final.name: sha256_file(final) for _, final in staged},
         }
         text = json.dumps(stamp, indent=2, sort_keys=True) + "\n"
-        _atomic_write(out / STAMP_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(out / STAMP_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except OSError as e:
         raise SignsDataError(
             f"cannot write the SIGNS data files in {out}: {e}. Fix: check free space and "
@@ -735,30 +735,6 @@ def _write_split(
         f.create_dataset("list_classes", data=np.array(CLASSES, dtype=np.int64))
         f.create_dataset("file_numbers", data=numbers, dtype=np.int64)
         f.attrs.update(attrs)
-
-
-def _temp_path(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write via `write(tmp)` to a temporary file beside `path`, fsync, then rename onto `path`."""
-    tmp = _temp_path(path)
-    try:
-        write(tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------

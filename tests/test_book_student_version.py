@@ -76,7 +76,7 @@ def student_dir(tmp_path_factory):
         text=True,
         check=True,
     )
-    assert "Student version of 4 notebook(s)" in result.stdout
+    assert f"Student version of {len(chapter_notebooks())} notebook(s)" in result.stdout
     return out
 
 

@@ -512,3 +512,35 @@ def test_an_exception_in_learner_code_becomes_a_failure_with_its_message(functio
     passed, printed = grade(function, broken)
     assert passed is False
     assert "RuntimeError: the learner's own message" in printed
+
+
+@pytest.mark.parametrize("function", sorted(GRADERS))
+def test_learner_code_that_never_returns_fails_at_the_time_limit(function, monkeypatch):
+    monkeypatch.setattr("course_utils.grading.harness.TIME_LIMIT_S", 1)
+
+    def endless(*args, **kwargs):
+        while True:
+            try:
+                pass
+            except Exception:  # a learner's catch-all cannot swallow the time limit
+                pass
+
+    passed, printed = grade(function, endless)
+    assert passed is False
+    assert "did not return within 1 seconds" in printed
+
+
+@pytest.mark.parametrize(
+    ("function", "returned", "hint"),
+    [
+        ("identity_block", 3.0, "returned float, not a tensor"),
+        ("convolutional_block", [1, 2], "returned list, not a tensor"),
+        ("ResNet50", "model", "returned str, not a keras.Model"),
+    ],
+)
+def test_learner_code_that_returns_the_wrong_type_fails_with_what_it_returned(
+    function, returned, hint
+):
+    passed, printed = grade(function, lambda *args, **kwargs: returned)
+    assert passed is False
+    assert hint in printed

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import os
+import signal
+import threading
 import traceback
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -44,15 +46,53 @@ def report(check: Callable[[], None]) -> bool:
     return True
 
 
+# Seconds a learner's function may take before the check gives up on it (a build of ResNet-50
+# takes a few seconds, ten times more on a slow machine).
+TIME_LIMIT_S = 300
+
+
+class _TimeLimitReached(BaseException):
+    """Raised inside learner code by the alarm; a BaseException so that `except Exception` in
+    learner code cannot swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` with _TimeLimitReached (main thread on Unix only;
+    elsewhere the block runs without a limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise _TimeLimitReached
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def call_learner(function: Callable, *args, what: str):
-    """``function(*args)`` with Keras's own chatter silenced; GradingFailure if it raises.
+    """``function(*args)`` with Keras's own chatter silenced and a time limit; GradingFailure if
+    it raises or does not return within TIME_LIMIT_S seconds.
 
     Returns:
         What the function returned.
     """
     try:
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
-            return function(*args)
+            with time_limit(TIME_LIMIT_S):
+                return function(*args)
+    except _TimeLimitReached:
+        raise GradingFailure(
+            f"{what} did not return within {TIME_LIMIT_S} seconds: look for a loop that never "
+            "ends (a `while` whose condition never changes, or a function that calls itself)."
+        ) from None
     except Exception as error:  # noqa: BLE001 - learner code may raise anything
         raise GradingFailure(f"{what} raised {describe_error(error)}") from error
 
