@@ -611,6 +611,7 @@ def prepare(
                 "SIGNS files); refusing to replace. Fix: pass --force (prepare(force=True)) to "
                 "replace them, or choose another --out."
             )
+        _remove_stale_temporaries(out)
         source = default_source() if source is None else source
         _say(log, f"Building SIGNS data in {out} from {source}")
         arrays = _build_arrays(source, Path(manifest), progress, log)
@@ -621,6 +622,16 @@ def prepare(
             f"{out / TEST_FILE} ({len(arrays['test'][1])} images)",
         )
     return PrepareResult(out, built=True)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete temporary files left by a preparation that was killed (a kill skips its clean-up).
+
+    Called with the lock held, so no other preparation is writing them.
+    """
+    for name in (TRAIN_FILE, TEST_FILE, STAMP_FILE):
+        for stale in out.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def _say(log: Log, message: str) -> None:
