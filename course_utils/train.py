@@ -235,6 +235,7 @@ def train(
     verbose: int = 1,
     max_epochs: int | None = None,
     network=ResNet50,
+    max_train_images: int | None = None,
 ):
     """Train (or resume) `recipe`, checkpointing every epoch into out_dir.
 
@@ -246,6 +247,7 @@ def train(
         max_epochs: stop after this many epochs in this call (the recipe's schedule is kept), so
             that a long run can be done in pieces.
         network: builds the network from (input_shape, classes) (default: ResNet50).
+        max_train_images: train on the first this many training images only (a quick run).
 
     Returns:
         (resnet, history): the trained model and a dict of per-epoch lists (loss, accuracy,
@@ -253,6 +255,7 @@ def train(
     """
     out_dir = Path(out_dir)
     X_train, Y_train, X_test, Y_test = prepare_data(data_dir)
+    X_train, Y_train = X_train[:max_train_images], Y_train[:max_train_images]
     steps_per_epoch = math.ceil(len(X_train) / recipe.batch_size)
     resnet, trainer = build_models(recipe, steps_per_epoch, network=network)
 

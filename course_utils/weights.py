@@ -8,17 +8,21 @@ unpickled and no model code comes from the file.
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from course_utils.atomic_files import atomic_write
 from course_utils.paths import PACKAGE_DATA_DIR
 
 SHIPPED_WEIGHTS = PACKAGE_DATA_DIR / "resnet50_signs.weights.h5"
 SHIPPED_WEIGHTS_SHA256_FILE = PACKAGE_DATA_DIR / "resnet50_signs.weights.h5.sha256"
+# {"course": history of the shipped weights, "original": history of the original recipe}, each a
+# dict of per-epoch lists (loss, accuracy, val_loss, val_accuracy) as `train` writes them.
+SHIPPED_HISTORY = PACKAGE_DATA_DIR / "resnet50_signs.history.json"
+MODEL_CARD = PACKAGE_DATA_DIR / "resnet50_signs.md"
 
 
 def sha256_of(path: Path) -> str:
@@ -34,18 +38,15 @@ def export_float16(model, path: Path) -> str:
     """Save `model`'s weights as float16 `.weights.h5` at `path`, atomically; return the SHA-256."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(suffix=".weights.h5", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    full = tmp.with_name(tmp.name.removesuffix(".weights.h5") + ".float32.weights.h5")
-    try:
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=path.parent) as folder:
+        full = Path(folder) / "float32.weights.h5"
         model.save_weights(full)
-        with h5py.File(full, "r") as src, h5py.File(tmp, "w") as dst:
-            _copy_as_float16(src, dst)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        full.unlink(missing_ok=True)
+
+        def write_float16(tmp: Path) -> None:
+            with h5py.File(full, "r") as src, h5py.File(tmp, "w") as dst:
+                _copy_as_float16(src, dst)
+
+        atomic_write(path, write_float16)
     return sha256_of(path)
 
 

@@ -25,6 +25,9 @@ CHAPTERS = [
     "02_identity_block.ipynb",
     "03_convolutional_block.ipynb",
     "04_resnet50.ipynb",
+    "05_training.ipynb",
+    "06_evaluation.ipynb",
+    "07_why_skip_connections.ipynb",
 ]
 EXERCISES = {
     "02_identity_block.ipynb": ("identity_block", "check_identity_block"),
