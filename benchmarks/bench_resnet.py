@@ -8,7 +8,8 @@ Measures, on the machine it runs on:
   between the two so that both see the same machine state; the ratio course / keras;
 - prediction images/s of both;
 - the FLOPs of one training step (3x the forward FLOPs, counted from the layers) divided by the
-  step time, as a fraction of a float32 `tf.matmul` roofline measured in the same run;
+  step time, as a fraction of a `tf.matmul` roofline measured in the same run, in the dtype the
+  model computes in (float32, or bfloat16 with --mixed-bfloat16);
 - whether the input pipeline starves the model: the time `tf.data` needs to produce a batch
   (with the course augmentation) against the time of a training step;
 - with --mixed-bfloat16, the same under the `mixed_bfloat16` policy.
@@ -70,10 +71,10 @@ def _all_layers(model):
             yield layer
 
 
-def matmul_roofline(n: int = 2048, repeats: int = 10) -> float:
-    """Achieved FLOP/s of a float32 n x n matmul (the best of `repeats`)."""
-    a = tf.random.uniform((n, n))
-    b = tf.random.uniform((n, n))
+def matmul_roofline(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
+    """Achieved FLOP/s of an n x n matmul in `dtype` (the best of `repeats`)."""
+    a = tf.cast(tf.random.uniform((n, n)), dtype)
+    b = tf.cast(tf.random.uniform((n, n)), dtype)
     matmul = tf.function(lambda x, y: tf.matmul(x, y))
     matmul(a, b).numpy()
     best = float("inf")
@@ -132,17 +133,18 @@ def time_input_pipeline(x, y, batch: int, batches: int = 20) -> float:
 
 
 def run(steps: int, batch: int, mixed_bfloat16: bool) -> dict:
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed_bfloat16 else "float32")
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (batch * 4,) + INPUT_SHAPE).astype("float32")
     y = keras.utils.to_categorical(rng.integers(0, CLASSES, len(x)), CLASSES)
 
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # resets the dtype policy too: set it afterwards
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed_bfloat16 else "float32")
     course = _compiled(ResNet50(INPUT_SHAPE, CLASSES))
     reference = _compiled(
         keras.applications.ResNet50(weights=None, input_shape=INPUT_SHAPE, classes=CLASSES)
     )
-    roofline = matmul_roofline()
+    # The roofline in the dtype the convolutions compute in (bfloat16 under mixed_bfloat16).
+    roofline = matmul_roofline(dtype=keras.mixed_precision.global_policy().compute_dtype)
     course_step, reference_step = [], []
     for _ in range(2):  # alternate so that both see the same machine state
         course_step.append(time_training(course, x, y, batch, steps))

@@ -6,6 +6,10 @@ Command line (a progress bar per epoch; resumes from the last complete epoch in 
     python -m course_utils.train --recipe original --out checkpoints/original
     python -m course_utils.train --quick --out /tmp/quick            # a smoke run for tests
     python -m course_utils.train --out checkpoints/course --export course_utils/data/x.weights.h5
+    python -m course_utils.train --strategy mirrored --out checkpoints/gpus     # every local GPU
+    python -m course_utils.train --strategy mirrored --cpu-devices 2 --quick --out /tmp/two
+    TF_CONFIG='{...}' python -m course_utils.train --strategy multi_worker --out /shared/run
+    python -m course_utils.train --stream --out checkpoints/streamed  # data streamed from files
 
 Checkpoints: each epoch is written to `epoch-NNNN.partial/` (model weights, optimizer state,
 history) and then renamed to `epoch-NNNN/`; a rename is atomic, so a folder without `.partial` is
@@ -14,6 +18,35 @@ HDF5, the optimizer state is a NumPy `.npz` read with `allow_pickle=False`, the 
 
 Only `keras` APIs are used, so the same code trains with the TensorFlow backend (CPU) and the JAX
 backend (GPU machines).
+
+Several devices and machines (TensorFlow backend): `train(..., strategy=...)` takes a
+`tf.distribute` strategy (`make_strategy("default" | "mirrored" | "multi_worker")`, or
+`--strategy` on the command line). The models are built and compiled in `strategy.scope()` and the
+data comes from the tf.data pipeline of `course_utils.data_pipeline` (in memory, or streamed from
+the files with `stream=True` / `--stream`), which tf.distribute splits between the replicas.
+
+* `Recipe.batch_size` is the batch of ONE replica (device). A step processes the global batch
+  `batch_size x replicas`, so that each device's memory use does not depend on how many there are.
+* The learning rate is scaled linearly with the number of replicas, `learning_rate x replicas`
+  (the "linear scaling rule" of Goyal et al., 2017, that goes with the larger global batch; the
+  course recipe's warm-up epochs keep its first steps small). `scale_learning_rate=False` (or
+  `--no-lr-scaling`) keeps the recipe's rate.
+* With several replicas each epoch drops its last, partial global batch (every replica gets a
+  full batch); with one replica no image is dropped.
+* Only the chief (worker 0, or the single process) writes checkpoints and `history.json` into
+  `out_dir`; the other workers write theirs into a temporary folder that they delete. Every worker
+  resumes from the chief's newest checkpoint, so on several machines `out_dir` must be a folder
+  they all read (a shared file system). Checkpoints keep their format, and the recipe they store is
+  the recipe as given (per-replica batch, unscaled learning rate).
+* BatchNormalization computes its statistics per replica (and, in Keras 3, each replica keeps its
+  own moving averages; checkpoints store the first replica's) unless `sync_batchnorm=True`
+  (`--sync-batchnorm`), which all-reduces them over the replicas: the single-device statistics of
+  the global batch. With it, 2 replicas reproduce the single-device losses (tests/test_distribute).
+* MultiWorkerMirroredStrategy needs two small adjustments of Keras 3.15's `fit`, made here
+  (`_multi_worker_fixes`).
+
+Without a strategy (and outside any strategy scope) `train` keeps the single-device path of
+before: the in-memory NumPy arrays go straight to `fit`.
 """
 
 from __future__ import annotations
@@ -25,7 +58,9 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +69,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from course_utils import data_pipeline  # noqa: E402
+from course_utils.atomic_files import write_text_atomic  # noqa: E402
 from course_utils.augment import SignAugmentation  # noqa: E402
 from course_utils.resnet import ResNet50  # noqa: E402
-from course_utils.resnets_utils import convert_to_one_hot, load_dataset  # noqa: E402
+from course_utils.resnets_utils import load_dataset  # noqa: E402
 
 CHECKPOINT_PREFIX = "epoch-"
 PARTIAL_SUFFIX = ".partial"
@@ -94,10 +131,9 @@ def prepare_data(data_dir=None):
     """
     X_train_orig, Y_train_orig, X_test_orig, Y_test_orig, classes = load_dataset(data_dir)
     n_classes = len(classes)
-    X_train = (X_train_orig / 255.0).astype("float32")
-    X_test = (X_test_orig / 255.0).astype("float32")
-    Y_train = convert_to_one_hot(Y_train_orig, n_classes).T.astype("float32")
-    Y_test = convert_to_one_hot(Y_test_orig, n_classes).T.astype("float32")
+    # The one preprocessing function, shared with the tf.data pipeline (X / 255.0, one-hot).
+    X_train, Y_train = data_pipeline.preprocess(X_train_orig, Y_train_orig, n_classes)
+    X_test, Y_test = data_pipeline.preprocess(X_test_orig, Y_test_orig, n_classes)
     return X_train, Y_train, X_test, Y_test
 
 
@@ -236,6 +272,10 @@ def train(
     max_epochs: int | None = None,
     network=ResNet50,
     max_train_images: int | None = None,
+    strategy=None,
+    scale_learning_rate: bool = True,
+    stream: bool = False,
+    sync_batchnorm: bool = False,
 ):
     """Train (or resume) `recipe`, checkpointing every epoch into out_dir.
 
@@ -248,11 +288,27 @@ def train(
             that a long run can be done in pieces.
         network: builds the network from (input_shape, classes) (default: ResNet50).
         max_train_images: train on the first this many training images only (a quick run).
+        strategy: a `tf.distribute.Strategy` (see `make_strategy`) to train with; None: the
+            strategy in scope (`tf.distribute.get_strategy()`), and outside any strategy scope the
+            single-device path with in-memory arrays. With a strategy, `recipe.batch_size` is the
+            batch of one replica (see the module docstring).
+        scale_learning_rate: with a strategy, multiply the learning rate by the number of
+            replicas (the global batch is that many times larger).
+        stream: stream the data from the SIGNS files with tf.data instead of loading it (implies
+            the tf.data path, with the default strategy if none is given).
+        sync_batchnorm: with a strategy, BatchNormalization layers average their batch
+            statistics over all replicas.
 
     Returns:
         (resnet, history): the trained model and a dict of per-epoch lists (loss, accuracy,
         val_loss, val_accuracy), the test split being the validation data.
     """
+    strategy = _strategy_in_scope(strategy)
+    if strategy is not None or stream or sync_batchnorm:
+        return _train_with_strategy(
+            recipe, out_dir, data_dir, verbose, max_epochs, network, max_train_images,
+            strategy, scale_learning_rate, stream, sync_batchnorm,
+        )  # fmt: skip
     out_dir = Path(out_dir)
     X_train, Y_train, X_test, Y_test = prepare_data(data_dir)
     X_train, Y_train = X_train[:max_train_images], Y_train[:max_train_images]
@@ -293,10 +349,260 @@ def train(
 
 
 def _write_json_atomically(path: Path, data: dict):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    write_text_atomic(json.dumps(data, indent=1), path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several devices and machines: tf.distribute (TensorFlow backend).
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def use_logical_cpus(n: int) -> None:
+    """Split the CPU into `n` logical devices, so that MirroredStrategy has `n` replicas to try
+    on a machine without GPUs. Call it before TensorFlow runs its first operation.
+
+    Raises:
+        RuntimeError: TensorFlow has already started (and has another number of CPU devices).
+    """
+    tf = _tensorflow()
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current is not None and len(current) == n:
+        return
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
+        )
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"cannot split the CPU into {n} logical devices: TensorFlow has already started. "
+            "Call use_logical_cpus first thing in the program (the notebook's first cell)."
+        ) from e
+
+
+def make_strategy(name: str = "default", cpu_devices: int | None = None):
+    """The `tf.distribute` strategy called `name`.
+
+    Args:
+        name: "default" (one device, TensorFlow's default strategy), "mirrored" (every local
+            GPU, or every logical CPU device where there is no GPU; one replica each) or
+            "multi_worker" (`MultiWorkerMirroredStrategy`: the machines listed in the
+            environment variable TF_CONFIG, each with its local devices). Create a multi-worker
+            strategy at the start of the program, before other TensorFlow work.
+        cpu_devices: first split the CPU into this many logical devices (`use_logical_cpus`),
+            to try "mirrored" without GPUs.
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+    tf = _tensorflow()
+    if cpu_devices:
+        use_logical_cpus(cpu_devices)
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([device.name for device in devices])
+
+
+def distributed_batch_and_learning_rate(
+    recipe: Recipe, replicas: int, scale_learning_rate: bool = True
+) -> tuple[int, float]:
+    """(global batch size, learning rate) of `recipe` trained on `replicas` replicas.
+
+    `recipe.batch_size` is the batch of one replica; the learning rate grows linearly with the
+    number of replicas unless `scale_learning_rate` is False.
+    """
+    scale = replicas if scale_learning_rate else 1
+    return recipe.batch_size * replicas, recipe.learning_rate * scale
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process writes checkpoints: worker 0 (or the chief) of a multi-worker
+    cluster, and always a single process."""
+    return bool(strategy.extended.should_checkpoint)
+
+
+def _tensorflow():
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            f"tf.distribute needs Keras's TensorFlow backend, not {keras.backend.backend()!r}: "
+            "set KERAS_BACKEND=tensorflow before importing keras."
+        )
+    import tensorflow as tf
+
+    return tf
+
+
+def _strategy_in_scope(strategy):
+    """`strategy`, else the one whose scope we are in (None outside every strategy scope)."""
+    if strategy is not None or keras.backend.backend() != "tensorflow":
+        return strategy
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
+
+
+def _gather_from_workers(strategy, value: int) -> np.ndarray:
+    """`value` of every replica of every worker (a collective operation: it also waits for all)."""
+    tf = _tensorflow()
+    gather = _GATHER_FUNCTIONS.get(strategy)
+    if gather is None:  # one tf.function per strategy, traced once
+        strategy_ref = weakref.ref(strategy)  # the cache must not keep the strategy alive
+
+        @tf.function
+        def gather(value):
+            per_replica = strategy_ref().run(lambda: tf.reshape(value, [1]))
+            return strategy_ref().gather(per_replica, axis=0)
+
+        _GATHER_FUNCTIONS[strategy] = gather
+    return np.asarray(gather(tf.constant(value, tf.int64))).reshape(-1)
+
+
+_GATHER_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _multi_worker_fixes(trainer, strategy) -> None:
+    """Work around two problems of Keras 3.15's `fit` and `evaluate` with a multi-worker
+    MultiWorkerMirroredStrategy, by setting attributes of this one model (nothing global).
+
+    1. Before the first step Keras builds the model from the first batch, averaged over the
+       replicas by `strategy.reduce` on the whole (images, labels) structure, which this strategy
+       refuses ("Attempt to convert a value (PerReplica...) to a Tensor"). Only the shapes
+       matter: build from this worker's own first batch.
+    2. After each step Keras averages the logged values over the workers with
+       `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars ("Invalid reduction
+       dimension 0 for input with 0 dimensions"). Return each scalar as a 1-element vector: the
+       mean over the workers and that one element is the value.
+    """
+    tf = _tensorflow()
+    keras_build = trainer._maybe_symbolic_build
+
+    def build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda v: strategy.experimental_local_results(v)[0], next(batches)
+                )
+                break
+        return keras_build(data_batch=data_batch)
+
+    def scalars_as_vectors(step):
+        def step_with_vectors(data):
+            return keras.tree.map_structure(
+                lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, step(data)
+            )
+
+        return step_with_vectors
+
+    trainer._maybe_symbolic_build = build
+    trainer.train_step = scalars_as_vectors(trainer.train_step)
+    trainer.test_step = scalars_as_vectors(trainer.test_step)
+
+
+def _train_with_strategy(
+    recipe, out_dir, data_dir, verbose, max_epochs, network, max_train_images,
+    strategy, scale_learning_rate, stream, sync_batchnorm,
+):  # fmt: skip
+    """`train` with a tf.distribute strategy and the tf.data pipeline."""
+    tf = _tensorflow()
+    strategy = strategy or tf.distribute.get_strategy()
+    out_dir = Path(out_dir)
+    replicas = strategy.num_replicas_in_sync
+    global_batch, learning_rate = distributed_batch_and_learning_rate(
+        recipe, replicas, scale_learning_rate
+    )
+    chief = is_chief(strategy)
+    # Other workers write their (identical) checkpoints to a temporary folder and delete it.
+    write_dir = out_dir if chief else Path(tempfile.mkdtemp(prefix="course-train-worker-"))
+    verbose = verbose if chief else 0
+    try:
+        train_examples, test_examples = data_pipeline.signs_examples(
+            data_dir, stream=stream, max_train_images=max_train_images
+        )
+        drop_remainder = replicas > 1
+        steps_per_epoch = data_pipeline.steps_per_epoch(
+            train_examples.count, global_batch, drop_remainder
+        )
+        if steps_per_epoch == 0:
+            raise ValueError(
+                f"{train_examples.count} training images do not fill one global batch of "
+                f"{global_batch} ({recipe.batch_size} per replica x {replicas} replicas): lower "
+                "Recipe.batch_size or train on more images."
+            )
+        with strategy.scope():
+            resnet, trainer = build_models(
+                dataclasses.replace(recipe, learning_rate=learning_rate),
+                steps_per_epoch,
+                input_shape=train_examples.image_shape,
+                classes=train_examples.n_classes,
+                network=network,
+            )
+        if sync_batchnorm:
+            for layer in resnet.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.synchronized = True
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            _multi_worker_fixes(trainer, strategy)
+
+        _gather_from_workers(strategy, 0)  # the chief's last checkpoint is complete: read it
+        history: dict = {}
+        initial_epoch = 0
+        checkpoint = latest_checkpoint(out_dir)
+        if checkpoint is not None:
+            with strategy.scope():
+                state = restore_checkpoint(checkpoint, resnet, trainer)
+            if state["recipe"] != dataclasses.asdict(recipe):
+                raise ValueError(
+                    f"{checkpoint} was written by recipe {state['recipe']['name']!r} with other "
+                    f"settings; train {recipe.name!r} into another --out folder or delete "
+                    f"{out_dir}."
+                )
+            history, initial_epoch = state["history"], state["epoch"]
+        starts = _gather_from_workers(strategy, initial_epoch)
+        if len(set(starts.tolist())) != 1:
+            raise RuntimeError(
+                f"the workers found checkpoints of different epochs in {out_dir} "
+                f"({sorted(set(starts.tolist()))}): every worker must read the chief's "
+                "checkpoints, so out_dir must be a folder they share."
+            )
+        if verbose and checkpoint is not None:
+            print(f"Resuming {recipe.name!r} after epoch {initial_epoch} from {checkpoint}")
+        if verbose:
+            print(
+                f"{replicas} replica(s): global batch {global_batch} "
+                f"({recipe.batch_size} per replica), learning rate {learning_rate:g}"
+            )
+
+        final_epoch = (
+            recipe.epochs if max_epochs is None else min(recipe.epochs, initial_epoch + max_epochs)
+        )
+        if initial_epoch < final_epoch:
+            trainer.fit(
+                data_pipeline.training_batches(
+                    train_examples,
+                    global_batch,
+                    seed=recipe.seed,
+                    first_epoch=initial_epoch,
+                    last_epoch=final_epoch,
+                    drop_remainder=drop_remainder,
+                ),
+                epochs=final_epoch,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps_per_epoch,
+                validation_data=data_pipeline.evaluation_batches(test_examples, global_batch),
+                callbacks=[_CheckpointEachEpoch(write_dir, resnet, recipe, history)],
+                shuffle=False,  # the pipeline shuffles, seeded per epoch
+                verbose=verbose,
+            )
+        _write_json_atomically(write_dir / "history.json", {"recipe": recipe.name, **history})
+        # Finish together: no worker leaves while another still tears its training down.
+        _gather_from_workers(strategy, len(history.get("loss", [])))
+    finally:
+        if not chief:
+            shutil.rmtree(write_dir, ignore_errors=True)
+    return resnet, history
 
 
 def _parse_args(argv):
@@ -321,21 +627,63 @@ def _parse_args(argv):
         default=None,
         help="write the trained weights as float16 .weights.h5 here",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=None,
+        help="train with this tf.distribute strategy (multi_worker: the cluster in TF_CONFIG); "
+        "the recipe's batch size is then per replica and the learning rate x replicas",
+    )
+    parser.add_argument(
+        "--cpu-devices",
+        type=int,
+        default=None,
+        help="split the CPU into this many logical devices (try --strategy mirrored without GPUs)",
+    )
+    parser.add_argument(
+        "--no-lr-scaling",
+        action="store_true",
+        help="keep the recipe's learning rate with several replicas (default: x replicas)",
+    )
+    parser.add_argument(
+        "--sync-batchnorm",
+        action="store_true",
+        help="average BatchNormalization statistics over all replicas",
+    )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream the data from the SIGNS files with tf.data instead of loading it",
+    )
+    args = parser.parse_args(argv)
+    if args.cpu_devices is not None and args.strategy != "mirrored":
+        parser.error("--cpu-devices goes with --strategy mirrored")
+    return args
 
 
 def main(argv=None) -> int:
     args = _parse_args(argv)
     recipe = QUICK if args.quick else RECIPES[args.recipe]
+    # A multi-worker strategy is created first, before any other TensorFlow work.
+    strategy = make_strategy(args.strategy, args.cpu_devices) if args.strategy else None
     started = time.perf_counter()
-    resnet, history = train(recipe, args.out, args.data_dir, max_epochs=args.max_epochs)
+    resnet, history = train(
+        recipe,
+        args.out,
+        args.data_dir,
+        max_epochs=args.max_epochs,
+        strategy=strategy,
+        scale_learning_rate=not args.no_lr_scaling,
+        stream=args.stream,
+        sync_batchnorm=args.sync_batchnorm,
+    )
     elapsed = time.perf_counter() - started
     if history.get("val_accuracy"):
         print(
             f"{recipe.name}: {len(history['val_accuracy'])} epochs, test accuracy "
             f"{history['val_accuracy'][-1]:.4f}, {elapsed:.0f} s in this call"
         )
-    if args.export:
+    if args.export and (strategy is None or is_chief(strategy)):
         from course_utils.weights import export_float16
 
         export_float16(resnet, args.export)

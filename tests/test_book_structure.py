@@ -28,6 +28,7 @@ CHAPTERS = [
     "05_training.ipynb",
     "06_evaluation.ipynb",
     "07_why_skip_connections.ipynb",
+    "08_training_at_scale.ipynb",
 ]
 EXERCISES = {
     "02_identity_block.ipynb": ("identity_block", "check_identity_block"),

@@ -1,0 +1,220 @@
+"""Training on several devices and machines with tf.distribute, tested without GPUs.
+
+MirroredStrategy runs over 2 logical CPU devices, MultiWorkerMirroredStrategy over 2 worker
+processes on 127.0.0.1; each trains a tiny network on tiny data (tests/distributed_training.py)
+and must give the loss of the single-device run with the same global batch and learning rate
+(from the same initial weights, on the same batches). A checkpoint written by the chief of the
+2-worker run then resumes training. Logical devices and the multi-worker strategy must exist
+before TensorFlow starts, so every case runs in its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils import train
+from course_utils.train import COURSE, STATE_FILE, latest_checkpoint
+
+DRIVER = Path(__file__).with_name("distributed_training.py")
+WORKERS = 2
+TIMEOUT_S = 300
+
+# Largest difference of the per-epoch loss and val_loss (3 epochs of 2 steps) allowed between a
+# distributed run with synchronized BatchNormalization and the single-device run. Measured here:
+# MirroredStrategy 1e-6 (loss) and 7e-6 (val_loss), 2 workers 0 (loss) and 4e-6 (val_loss), the
+# resumed run 1e-6 and 7e-6 (histories are rounded to 6 decimals). The margin covers other CPUs.
+TOLERANCE = 1e-4
+# With per-replica BatchNormalization statistics (the default) each replica normalises its own 12
+# images instead of the 24 of the global batch, so the runs really differ. Measured: 8.7e-4 (loss)
+# and 8.5e-4 (val_loss).
+PER_REPLICA_BN_TOLERANCE = 5e-3
+
+
+def _env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    # CPUs only, also on a machine with GPUs: the logical CPU devices are the replicas.
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="")
+    env.update(extra)
+    return env
+
+
+def _free_ports(n: int) -> list[int]:
+    """n distinct free TCP ports on 127.0.0.1 (bound to port 0, then released)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _max_difference(a: list[float], b: list[float]) -> float:
+    assert len(a) == len(b), (a, b)
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from test_train import _write_signs
+
+    return _write_signs(tmp_path_factory.mktemp("signs"), n_train=48, n_test=12)
+
+
+@pytest.fixture(scope="module")
+def multi_worker(data, tmp_path_factory):
+    """2 worker processes of MultiWorkerMirroredStrategy: 1 epoch, then a resumed second one."""
+    folder = tmp_path_factory.mktemp("multi_worker")
+    out, scratch = folder / "out", folder / "tmp"
+    scratch.mkdir()
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(WORKERS)]}
+    started = time.perf_counter()
+    processes, logs = [], []
+    for index in range(WORKERS):
+        tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        log = open(folder / f"worker{index}.log", "w+")
+        logs.append(log)
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(DRIVER),
+                    "worker",
+                    str(data),
+                    str(out),
+                    str(folder / f"worker{index}.json"),
+                ],
+                env=_env(TF_CONFIG=json.dumps(tf_config), TMPDIR=str(scratch)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        for process in processes:
+            process.wait(timeout=max(1.0, started + TIMEOUT_S - time.perf_counter()))
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    seconds = time.perf_counter() - started
+    outputs = []
+    for log in logs:
+        log.seek(0)
+        outputs.append(log.read()[-3000:])
+        log.close()
+    if any(process.returncode != 0 for process in processes):
+        pytest.fail(
+            f"the 2-worker run failed or ran past {TIMEOUT_S} s:\n" + "\n----\n".join(outputs)
+        )
+    results = [json.loads((folder / f"worker{i}.json").read_text()) for i in range(WORKERS)]
+    print(f"2-worker run: {seconds:.1f} s")
+    return {"results": results, "out": out, "scratch": scratch, "seconds": seconds}
+
+
+@pytest.fixture(scope="module")
+def local(data, multi_worker, tmp_path_factory):
+    """One device, MirroredStrategy over 2 logical CPU devices, and the chief's checkpoint
+    resumed, in one process."""
+    folder = tmp_path_factory.mktemp("local")
+    result = folder / "result.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(DRIVER),
+            "local",
+            str(data),
+            str(folder),
+            str(result),
+            str(multi_worker["out"]),
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    if run.returncode != 0:
+        pytest.fail(f"the local distributed runs failed:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+    return {"runs": json.loads(result.read_text()), "folder": folder}
+
+
+def test_mirrored_strategy_over_two_devices_matches_one_device(local):
+    runs = local["runs"]
+    assert runs["replicas"] == 2
+    single = runs["single"]["history"]
+    synced = runs["mirrored_synced"]["history"]
+    per_replica = runs["mirrored_per_replica_bn"]["history"]
+    for key in ("loss", "val_loss"):
+        assert len(synced[key]) == 3
+        assert _max_difference(synced[key], single[key]) <= TOLERANCE, (key, synced, single)
+        assert _max_difference(per_replica[key], single[key]) <= PER_REPLICA_BN_TOLERANCE
+    assert synced["accuracy"] == single["accuracy"]
+
+
+def test_streamed_files_train_like_the_in_memory_arrays(local):
+    runs = local["runs"]
+    streamed, in_memory = runs["mirrored_streamed"]["history"], runs["mirrored_synced"]["history"]
+    for key in ("loss", "val_loss"):
+        assert _max_difference(streamed[key], in_memory[key]) <= TOLERANCE  # measured: 0
+
+
+def test_two_workers_match_one_device_and_only_the_chief_writes(multi_worker, local):
+    chief, other = multi_worker["results"]
+    assert (chief["chief"], other["chief"]) == (True, False)
+    assert chief["replicas"] == other["replicas"] == 2
+    single = local["runs"]["single"]["history"]
+    for key in ("loss", "val_loss"):
+        # The second call resumed from the chief's checkpoint of epoch 1 on both workers (the
+        # other worker wrote nothing it could resume from), and trained epoch 2.
+        assert chief["history"][key][:1] == chief["first_call"][key]
+        assert other["history"][key] == chief["history"][key]
+        assert _max_difference(chief["history"][key], single[key][:2]) <= TOLERANCE
+
+    out = multi_worker["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["epoch-0002", "history.json"]
+    state = json.loads((out / "epoch-0002" / STATE_FILE).read_text())
+    assert state["epoch"] == 2 and state["recipe"]["batch_size"] == 12  # as given: per replica
+    with np.load(out / "epoch-0002" / "optimizer.npz", allow_pickle=False) as saved:
+        assert int(saved["arr_0"]) == 2 * 2  # 2 epochs of 48 / (12 x 2 replicas) steps
+    assert list(multi_worker["scratch"].iterdir()) == []  # the other worker's folder is gone
+    assert multi_worker["seconds"] < TIMEOUT_S
+
+
+def test_a_checkpoint_written_by_the_chief_resumes_training(local):
+    resumed = local["runs"]["resumed"]["history"]
+    single = local["runs"]["single"]["history"]
+    for key in ("loss", "val_loss"):
+        assert len(resumed[key]) == 3
+        assert _max_difference(resumed[key], single[key]) <= TOLERANCE
+    assert latest_checkpoint(local["folder"] / "resumed").name == "epoch-0003"
+
+
+def test_batch_size_is_per_replica_and_the_learning_rate_scales_linearly():
+    assert train.distributed_batch_and_learning_rate(COURSE, 1) == (32, 2e-3)
+    assert train.distributed_batch_and_learning_rate(COURSE, 4) == (128, 8e-3)
+    assert train.distributed_batch_and_learning_rate(COURSE, 4, scale_learning_rate=False) == (
+        128,
+        2e-3,
+    )
+
+
+def test_strategy_names_and_command_line_options_are_checked():
+    with pytest.raises(ValueError, match="choose one of default, mirrored, multi_worker"):
+        train.make_strategy("parameter_server")
+    args = train._parse_args(["--strategy", "mirrored", "--cpu-devices", "2", "--stream"])
+    assert (args.strategy, args.cpu_devices, args.stream) == ("mirrored", 2, True)
+    assert train._parse_args([]).strategy is None  # no strategy: the single-device path
+    with pytest.raises(SystemExit):
+        train._parse_args(["--cpu-devices", "2"])
