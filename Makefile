@@ -10,7 +10,8 @@ DATA_DIR := data/signs
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 
-.PHONY: all book test setup system-packages data lint format execute book-check student lab clean
+.PHONY: all book test setup system-packages data web-assets lint format execute book-check \
+	browser-packages browser-check pdf student lab clean
 
 all: book
 
@@ -25,24 +26,47 @@ system-packages:
 
 setup: system-packages $(STAMP)
 
+## The JavaScript the pages load (ipywidgets HTML manager, RequireJS, MathJax): pinned npm tarballs,
+## checked against their SHA-512, unpacked into _vendor/ (git-ignored), served from _static/.
+web-assets: setup
+	$(BIN)/python scripts/fetch_web_assets.py
+
 data: setup
 	$(BIN)/python -m course_utils.signs_dataset prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
 
 ## The main job: build the HTML book from the notebooks' stored outputs.
-book: data
+book: data web-assets
 	$(BIN)/jupyter-book build . --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 
-## Every test: lint, unit tests, nbval over every chapter, and the nitpicky book build.
-## COURSE_QUICK=1 makes the training chapter train on 64 images (its log is not compared).
-test: data
+## Every test: lint, unit tests, nbval over every chapter, the nitpicky book build, then the built
+## book in a browser. COURSE_QUICK=1 makes the training chapter train on 64 images (its log is not
+## compared).
+test: data web-assets
 	$(BIN)/ruff check .
-	COURSE_QUICK=1 $(BIN)/python -m pytest tests book --nbval --nbval-current-env -p no:cacheprovider
+	COURSE_QUICK=1 $(BIN)/python -m pytest tests book --nbval --nbval-current-env -p no:cacheprovider \
+		--ignore=tests/browser
 	$(MAKE) book-check
+	$(MAKE) browser-check
 
-book-check: setup
+book-check: setup web-assets
 	$(BIN)/jupyter-book build . -n -W --keep-going
+
+## The built book (make book or make book-check first) in headless Chromium with the network
+## blocked, its internal links, and proof that the checks catch a broken copy. Screenshots of the
+## pages go to _build/html/_screenshots/. Without Chromium the browser tests are skipped, unless
+## COURSE_REQUIRE_BROWSER=1 (CI), which makes that a failure.
+browser-check: setup browser-packages
+	$(BIN)/python -m pytest tests/browser -p no:cacheprovider
+
+browser-packages:
+	bash scripts/install-system-packages.sh --browser
+
+## Optional: a printable PDF of the book in _build/pdf/book.pdf, through Jupyter Book's pdfhtml
+## route (one HTML page printed by Chromium) with Debian's Chromium, offline (see the README).
+pdf: data web-assets browser-packages
+	$(BIN)/python scripts/book_pdf.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -65,4 +89,4 @@ lab: data
 	$(BIN)/jupyter lab book
 
 clean:
-	rm -rf _build student .pytest_cache
+	rm -rf _build _vendor student .pytest_cache

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the course needs (graphviz for the architecture diagram).
+# Installs the Debian packages the course needs: graphviz for the architecture diagram and, with
+# --browser, Debian's Chromium for the browser test of the built book (tests/browser; Playwright
+# drives this Chromium and downloads no browser of its own).
 # With --require a missing package is an error (CI); without it, a warning (the book then shows a
-# stored diagram instead of drawing one).
+# stored diagram instead of drawing one; the browser tests are skipped).
+#   bash scripts/install-system-packages.sh [--require] [--browser]
 set -euo pipefail
 require=false
-[ "${1:-}" = "--require" ] && require=true
+browser=false
+for arg in "$@"; do
+    case "$arg" in
+        --require) require=true ;;
+        --browser) browser=true ;;
+        *) echo "unknown option: $arg" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+if $browser && ! command -v chromium >/dev/null 2>&1; then
+    # A font for the screenshots' text (Chromium only recommends one).
+    missing+=(chromium fonts-dejavu-core)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -24,4 +38,5 @@ if "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq --no-i
 fi
 echo "Could not install ${missing[*]} with apt-get (run as root, or: sudo apt-get install ${missing[*]})." >&2
 if $require; then exit 1; fi
-echo "Continuing without it: the book shows a stored architecture diagram instead." >&2
+echo "Continuing without it: the book shows a stored architecture diagram instead of drawing one," >&2
+echo "and the browser tests of the built book are skipped." >&2
