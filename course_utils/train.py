@@ -20,8 +20,8 @@ Only `keras` APIs are used, so the same code trains with the TensorFlow backend 
 backend (GPU machines).
 
 Several devices and machines (TensorFlow backend): `train(..., strategy=...)` takes a
-`tf.distribute` strategy (`make_strategy("default" | "mirrored" | "multi_worker")`, or
-`--strategy` on the command line). The models are built and compiled in `strategy.scope()` and the
+`tf.distribute` strategy (`distributed.make_strategy("default" | "mirrored" | "multi_worker")`,
+or `--strategy` on the command line). The models are built and compiled in `strategy.scope()`; the
 data comes from the tf.data pipeline of `course_utils.data_pipeline` (in memory, or streamed from
 the files with `stream=True` / `--stream`), which tf.distribute splits between the replicas.
 
@@ -43,7 +43,7 @@ the files with `stream=True` / `--stream`), which tf.distribute splits between t
   (`--sync-batchnorm`), which all-reduces them over the replicas: the single-device statistics of
   the global batch. With it, 2 replicas reproduce the single-device losses (tests/test_distribute).
 * MultiWorkerMirroredStrategy needs two small adjustments of Keras 3.15's `fit`, made here
-  (`_multi_worker_fixes`).
+  (`apply_multi_worker_fixes`).
 
 Without a strategy (and outside any strategy scope) `train` keeps the single-device path of
 before: the in-memory NumPy arrays go straight to `fit`.
@@ -60,7 +60,6 @@ import shutil
 import sys
 import tempfile
 import time
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +71,16 @@ import numpy as np  # noqa: E402
 from course_utils import data_pipeline  # noqa: E402
 from course_utils.atomic_files import write_text_atomic  # noqa: E402
 from course_utils.augment import SignAugmentation  # noqa: E402
+from course_utils.distributed import (  # noqa: E402
+    STRATEGIES,
+    apply_multi_worker_fixes,
+    distributed_batch_and_learning_rate,
+    gather_from_workers,
+    is_chief,
+    make_strategy,
+    strategy_in_scope,
+    tensorflow_backend,
+)
 from course_utils.resnet import ResNet50  # noqa: E402
 from course_utils.resnets_utils import load_dataset  # noqa: E402
 
@@ -303,7 +312,7 @@ def train(
         (resnet, history): the trained model and a dict of per-epoch lists (loss, accuracy,
         val_loss, val_accuracy), the test split being the validation data.
     """
-    strategy = _strategy_in_scope(strategy)
+    strategy = strategy_in_scope(strategy)
     if strategy is not None or stream or sync_batchnorm:
         return _train_with_strategy(
             recipe, out_dir, data_dir, verbose, max_epochs, network, max_train_images,
@@ -353,152 +362,7 @@ def _write_json_atomically(path: Path, data: dict):
 
 
 # ---------------------------------------------------------------------------------------------
-# Several devices and machines: tf.distribute (TensorFlow backend).
-
-STRATEGIES = ("default", "mirrored", "multi_worker")
-
-
-def use_logical_cpus(n: int) -> None:
-    """Split the CPU into `n` logical devices, so that MirroredStrategy has `n` replicas to try
-    on a machine without GPUs. Call it before TensorFlow runs its first operation.
-
-    Raises:
-        RuntimeError: TensorFlow has already started (and has another number of CPU devices).
-    """
-    tf = _tensorflow()
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    current = tf.config.get_logical_device_configuration(cpu)
-    if current is not None and len(current) == n:
-        return
-    try:
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)]
-        )
-    except RuntimeError as e:
-        raise RuntimeError(
-            f"cannot split the CPU into {n} logical devices: TensorFlow has already started. "
-            "Call use_logical_cpus first thing in the program (the notebook's first cell)."
-        ) from e
-
-
-def make_strategy(name: str = "default", cpu_devices: int | None = None):
-    """The `tf.distribute` strategy called `name`.
-
-    Args:
-        name: "default" (one device, TensorFlow's default strategy), "mirrored" (every local
-            GPU, or every logical CPU device where there is no GPU; one replica each) or
-            "multi_worker" (`MultiWorkerMirroredStrategy`: the machines listed in the
-            environment variable TF_CONFIG, each with its local devices). Create a multi-worker
-            strategy at the start of the program, before other TensorFlow work.
-        cpu_devices: first split the CPU into this many logical devices (`use_logical_cpus`),
-            to try "mirrored" without GPUs.
-    """
-    if name not in STRATEGIES:
-        raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
-    tf = _tensorflow()
-    if cpu_devices:
-        use_logical_cpus(cpu_devices)
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-    return tf.distribute.MirroredStrategy([device.name for device in devices])
-
-
-def distributed_batch_and_learning_rate(
-    recipe: Recipe, replicas: int, scale_learning_rate: bool = True
-) -> tuple[int, float]:
-    """(global batch size, learning rate) of `recipe` trained on `replicas` replicas.
-
-    `recipe.batch_size` is the batch of one replica; the learning rate grows linearly with the
-    number of replicas unless `scale_learning_rate` is False.
-    """
-    scale = replicas if scale_learning_rate else 1
-    return recipe.batch_size * replicas, recipe.learning_rate * scale
-
-
-def is_chief(strategy) -> bool:
-    """Whether this process writes checkpoints: worker 0 (or the chief) of a multi-worker
-    cluster, and always a single process."""
-    return bool(strategy.extended.should_checkpoint)
-
-
-def _tensorflow():
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            f"tf.distribute needs Keras's TensorFlow backend, not {keras.backend.backend()!r}: "
-            "set KERAS_BACKEND=tensorflow before importing keras."
-        )
-    import tensorflow as tf
-
-    return tf
-
-
-def _strategy_in_scope(strategy):
-    """`strategy`, else the one whose scope we are in (None outside every strategy scope)."""
-    if strategy is not None or keras.backend.backend() != "tensorflow":
-        return strategy
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
-
-
-def _gather_from_workers(strategy, value: int) -> np.ndarray:
-    """`value` of every replica of every worker (a collective operation: it also waits for all)."""
-    tf = _tensorflow()
-    gather = _GATHER_FUNCTIONS.get(strategy)
-    if gather is None:  # one tf.function per strategy, traced once
-        strategy_ref = weakref.ref(strategy)  # the cache must not keep the strategy alive
-
-        @tf.function
-        def gather(value):
-            per_replica = strategy_ref().run(lambda: tf.reshape(value, [1]))
-            return strategy_ref().gather(per_replica, axis=0)
-
-        _GATHER_FUNCTIONS[strategy] = gather
-    return np.asarray(gather(tf.constant(value, tf.int64))).reshape(-1)
-
-
-_GATHER_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _multi_worker_fixes(trainer, strategy) -> None:
-    """Work around two problems of Keras 3.15's `fit` and `evaluate` with a multi-worker
-    MultiWorkerMirroredStrategy, by setting attributes of this one model (nothing global).
-
-    1. Before the first step Keras builds the model from the first batch, averaged over the
-       replicas by `strategy.reduce` on the whole (images, labels) structure, which this strategy
-       refuses ("Attempt to convert a value (PerReplica...) to a Tensor"). Only the shapes
-       matter: build from this worker's own first batch.
-    2. After each step Keras averages the logged values over the workers with
-       `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars ("Invalid reduction
-       dimension 0 for input with 0 dimensions"). Return each scalar as a 1-element vector: the
-       mean over the workers and that one element is the value.
-    """
-    tf = _tensorflow()
-    keras_build = trainer._maybe_symbolic_build
-
-    def build(iterator=None, data_batch=None):
-        if iterator is not None:
-            for _, _, batches in iterator:
-                data_batch = keras.tree.map_structure(
-                    lambda v: strategy.experimental_local_results(v)[0], next(batches)
-                )
-                break
-        return keras_build(data_batch=data_batch)
-
-    def scalars_as_vectors(step):
-        def step_with_vectors(data):
-            return keras.tree.map_structure(
-                lambda v: tf.reshape(v, [1]) if v.shape.rank == 0 else v, step(data)
-            )
-
-        return step_with_vectors
-
-    trainer._maybe_symbolic_build = build
-    trainer.train_step = scalars_as_vectors(trainer.train_step)
-    trainer.test_step = scalars_as_vectors(trainer.test_step)
+# Several devices and machines: tf.distribute (TensorFlow backend); helpers in `distributed`.
 
 
 def _train_with_strategy(
@@ -506,7 +370,7 @@ def _train_with_strategy(
     strategy, scale_learning_rate, stream, sync_batchnorm,
 ):  # fmt: skip
     """`train` with a tf.distribute strategy and the tf.data pipeline."""
-    tf = _tensorflow()
+    tf = tensorflow_backend()
     strategy = strategy or tf.distribute.get_strategy()
     out_dir = Path(out_dir)
     replicas = strategy.num_replicas_in_sync
@@ -544,9 +408,9 @@ def _train_with_strategy(
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.synchronized = True
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            _multi_worker_fixes(trainer, strategy)
+            apply_multi_worker_fixes(trainer, strategy)
 
-        _gather_from_workers(strategy, 0)  # the chief's last checkpoint is complete: read it
+        gather_from_workers(strategy, 0)  # the chief's last checkpoint is complete: read it
         history: dict = {}
         initial_epoch = 0
         checkpoint = latest_checkpoint(out_dir)
@@ -560,7 +424,7 @@ def _train_with_strategy(
                     f"{out_dir}."
                 )
             history, initial_epoch = state["history"], state["epoch"]
-        starts = _gather_from_workers(strategy, initial_epoch)
+        starts = gather_from_workers(strategy, initial_epoch)
         if len(set(starts.tolist())) != 1:
             raise RuntimeError(
                 f"the workers found checkpoints of different epochs in {out_dir} "
@@ -598,7 +462,7 @@ def _train_with_strategy(
             )
         _write_json_atomically(write_dir / "history.json", {"recipe": recipe.name, **history})
         # Finish together: no worker leaves while another still tears its training down.
-        _gather_from_workers(strategy, len(history.get("loss", [])))
+        gather_from_workers(strategy, len(history.get("loss", [])))
     finally:
         if not chief:
             shutil.rmtree(write_dir, ignore_errors=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from course_utils import train  # noqa: E402
+from course_utils import distributed, train  # noqa: E402
 
 # No augmentation and a constant learning rate, so that only the distribution differs.
 PER_REPLICA = dataclasses.replace(
@@ -73,9 +73,9 @@ def _run(recipe, out, data, strategy, **kwargs) -> dict:
 
 
 def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
-    train.use_logical_cpus(REPLICAS)
-    single = train.make_strategy("default")
-    mirrored = train.make_strategy("mirrored")
+    distributed.use_logical_cpus(REPLICAS)
+    single = distributed.make_strategy("default")
+    mirrored = distributed.make_strategy("mirrored")
     assert mirrored.num_replicas_in_sync == REPLICAS, mirrored.extended.worker_devices
     runs = {
         "single": _run(SINGLE_DEVICE, work / "single", data, single),
@@ -94,14 +94,14 @@ def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
 
 
 def worker(data: Path, out: Path, result: Path) -> None:
-    strategy = train.make_strategy("multi_worker")  # first: before any other TensorFlow work
+    strategy = distributed.make_strategy("multi_worker")  # first: before any other TensorFlow work
     started = time.perf_counter()
     first = _run(PER_REPLICA, out, data, strategy, sync_batchnorm=True, max_epochs=1)
     second = _run(PER_REPLICA, out, data, strategy, sync_batchnorm=True, max_epochs=1)
     result.write_text(
         json.dumps(
             {
-                "chief": train.is_chief(strategy),
+                "chief": distributed.is_chief(strategy),
                 "replicas": strategy.num_replicas_in_sync,
                 "first_call": first["history"],
                 "history": second["history"],

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils import train
+from course_utils import distributed, train
 from course_utils.train import COURSE, STATE_FILE, latest_checkpoint
 
 DRIVER = Path(__file__).with_name("distributed_training.py")
@@ -202,9 +202,11 @@ def test_a_checkpoint_written_by_the_chief_resumes_training(local):
 
 
 def test_batch_size_is_per_replica_and_the_learning_rate_scales_linearly():
-    assert train.distributed_batch_and_learning_rate(COURSE, 1) == (32, 2e-3)
-    assert train.distributed_batch_and_learning_rate(COURSE, 4) == (128, 8e-3)
-    assert train.distributed_batch_and_learning_rate(COURSE, 4, scale_learning_rate=False) == (
+    assert distributed.distributed_batch_and_learning_rate(COURSE, 1) == (32, 2e-3)
+    assert distributed.distributed_batch_and_learning_rate(COURSE, 4) == (128, 8e-3)
+    assert distributed.distributed_batch_and_learning_rate(
+        COURSE, 4, scale_learning_rate=False
+    ) == (
         128,
         2e-3,
     )
@@ -212,7 +214,7 @@ def test_batch_size_is_per_replica_and_the_learning_rate_scales_linearly():
 
 def test_strategy_names_and_command_line_options_are_checked():
     with pytest.raises(ValueError, match="choose one of default, mirrored, multi_worker"):
-        train.make_strategy("parameter_server")
+        distributed.make_strategy("parameter_server")
     args = train._parse_args(["--strategy", "mirrored", "--cpu-devices", "2", "--stream"])
     assert (args.strategy, args.cpu_devices, args.stream) == ("mirrored", 2, True)
     assert train._parse_args([]).strategy is None  # no strategy: the single-device path
