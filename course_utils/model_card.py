@@ -23,14 +23,13 @@ from course_utils.atomic_files import write_text_atomic
 from course_utils.evaluate import predict_probabilities, scores, stress_test_images
 from course_utils.resnet import ResNet50
 from course_utils.resnets_utils import load_dataset
-from course_utils.signs_dataset import DATASET_CREDIT, SPLIT_RULE
+from course_utils.signs_dataset import DATASET_CREDIT, SPLIT_RULE, sha256_file
 from course_utils.train import COURSE, Recipe
 from course_utils.weights import (
     MODEL_CARD,
     SHIPPED_HISTORY,
     SHIPPED_WEIGHTS,
     load_shipped_weights,
-    sha256_of,
 )
 
 
@@ -129,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     write_text_atomic(json.dumps(histories, indent=1) + "\n", SHIPPED_HISTORY)
     accuracies = measure()
     epochs = len(histories["course"]["val_accuracy"])
-    text = card_text(COURSE, accuracies, sha256_of(SHIPPED_WEIGHTS), epochs, args.wall_time_s)
+    text = card_text(COURSE, accuracies, sha256_file(SHIPPED_WEIGHTS), epochs, args.wall_time_s)
     write_text_atomic(text, MODEL_CARD)
     print(f"Wrote {MODEL_CARD} and {SHIPPED_HISTORY}: {accuracies}")
     return 0

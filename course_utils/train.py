@@ -69,7 +69,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from course_utils import data_pipeline  # noqa: E402
-from course_utils.atomic_files import write_text_atomic  # noqa: E402
+from course_utils.atomic_files import fsync, write_text_atomic  # noqa: E402
 from course_utils.augment import SignAugmentation  # noqa: E402
 from course_utils.distributed import (  # noqa: E402
     STRATEGIES,
@@ -233,10 +233,11 @@ def save_checkpoint(out_dir: Path, epoch: int, resnet, trainer, history: dict, r
 
 
 def _fsync_dir(path: Path):
-    for file in path.iterdir() if path.is_dir() else []:
+    """Flush every file of a folder, then the folder's own entries (its renames), to disk."""
+    for file in path.iterdir():
         if file.is_file():
-            with open(file, "rb") as f:
-                os.fsync(f.fileno())
+            fsync(file)
+    fsync(path)
 
 
 def restore_checkpoint(checkpoint: Path, resnet, trainer) -> dict:

@@ -7,7 +7,6 @@ unpickled and no model code comes from the file.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from course_utils.atomic_files import atomic_write
 from course_utils.paths import PACKAGE_DATA_DIR
+from course_utils.signs_dataset import sha256_file
 
 SHIPPED_WEIGHTS = PACKAGE_DATA_DIR / "resnet50_signs.weights.h5"
 SHIPPED_WEIGHTS_SHA256_FILE = PACKAGE_DATA_DIR / "resnet50_signs.weights.h5.sha256"
@@ -23,15 +23,6 @@ SHIPPED_WEIGHTS_SHA256_FILE = PACKAGE_DATA_DIR / "resnet50_signs.weights.h5.sha2
 # dict of per-epoch lists (loss, accuracy, val_loss, val_accuracy) as `train` writes them.
 SHIPPED_HISTORY = PACKAGE_DATA_DIR / "resnet50_signs.history.json"
 MODEL_CARD = PACKAGE_DATA_DIR / "resnet50_signs.md"
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def export_float16(model, path: Path) -> str:
@@ -47,7 +38,7 @@ def export_float16(model, path: Path) -> str:
                 _copy_as_float16(src, dst)
 
         atomic_write(path, write_float16)
-    return sha256_of(path)
+    return sha256_file(path)
 
 
 def _copy_as_float16(src: h5py.Group, dst: h5py.Group):
@@ -81,7 +72,7 @@ def load_shipped_weights(model, path: Path | None = None, expected_sha256: str |
     if expected_sha256 is None and path == SHIPPED_WEIGHTS:
         expected_sha256 = SHIPPED_WEIGHTS_SHA256_FILE.read_text().split()[0]
     if expected_sha256 is not None:
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != expected_sha256:
             raise ValueError(
                 f"{path} has SHA-256 {actual}, expected {expected_sha256}: the file is damaged or "

@@ -25,24 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # HTML book's root page (_build/html/book/intro.html).
 WORK = ROOT / "_build" / "pdf-work"
 PDF = ROOT / "_build" / "pdf" / "book.pdf"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
-
-
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+# The browser test's Chromium flags and finder: one list of what offline Chromium needs here.
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from rendered_book import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 
 def use_system_chromium(executable: str) -> None:
@@ -53,7 +38,7 @@ def use_system_chromium(executable: str) -> None:
 
     async def launch_system_chromium(self, **options):
         options.setdefault("executable_path", executable)
-        options["args"] = [*ARGS, *(options.get("args") or [])]
+        options["args"] = [*CHROMIUM_ARGS, *(options.get("args") or [])]
         return await launch(self, **options)
 
     BrowserType.launch = launch_system_chromium

@@ -3,20 +3,18 @@ local HTTP serving and small files in the original SIGNS format."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from local_server import serve_folder
 
 from course_utils import signs_dataset
+
+__all__ = ["serve_folder"]  # re-exported for the data tests
 from course_utils.paths import TEST_FILE, TRAIN_FILE, default_source_dir
 
 USED_DIGITS = signs_dataset.CLASSES
@@ -88,26 +86,6 @@ def make_zip(source: Path, archive: Path, prefix: str = GITHUB_PREFIX) -> Path:
         for path in sorted((source / "Dataset").glob("*/IMG_*.JPG")):
             zf.write(path, f"{prefix}Dataset/{path.parent.name}/{path.name}")
     return archive
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1 from a thread; yields the base URL, stops the server after."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def read_arrays(folder: Path) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -61,15 +62,9 @@ def test_killed_data_preparation_leaves_a_valid_cache_or_none(tmp_path_factory, 
 TRAINING = textwrap.dedent(
     """
     import dataclasses, sys
-    import keras
+    sys.path.insert(0, sys.argv[3])
     from course_utils import train
-
-    def small_network(input_shape, classes):
-        inputs = keras.Input(input_shape)
-        x = keras.layers.Conv2D(4, 3, strides=4)(inputs)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.GlobalAveragePooling2D()(keras.layers.Activation("relu")(x))
-        return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+    from test_train import small_network
 
     recipe = dataclasses.replace(train.QUICK, name="tiny", epochs=12, batch_size=6)
     train.train(recipe, sys.argv[1], data_dir=sys.argv[2], verbose=0, network=small_network)
@@ -89,7 +84,7 @@ def test_killed_training_keeps_complete_checkpoints_and_resumes_from_the_last(tm
 
     data = _write_signs(tmp_path / "signs", n_train=36, n_test=12)
     out = tmp_path / "run"
-    command = [sys.executable, "-c", TRAINING, str(out), str(data)]
+    command = [sys.executable, "-c", TRAINING, str(out), str(data), str(Path(__file__).parent)]
     rng = random.Random(1)
     epochs_seen = []
     for _ in range(KILLS):

@@ -13,13 +13,13 @@ import pytest
 from course_utils.evaluate import predict_probabilities, scores
 from course_utils.resnet import ResNet50
 from course_utils.resnets_utils import load_dataset
+from course_utils.signs_dataset import sha256_file
 from course_utils.weights import (
     MODEL_CARD,
     SHIPPED_HISTORY,
     SHIPPED_WEIGHTS,
     SHIPPED_WEIGHTS_SHA256_FILE,
     load_shipped_weights,
-    sha256_of,
 )
 
 
@@ -32,7 +32,7 @@ def shipped_model():
 def test_the_weights_file_is_float16_hdf5_under_50_mb_with_its_pinned_sha256():
     assert SHIPPED_WEIGHTS.stat().st_size < 50_000_000
     pinned = SHIPPED_WEIGHTS_SHA256_FILE.read_text().split()[0]
-    assert sha256_of(SHIPPED_WEIGHTS) == pinned
+    assert sha256_file(SHIPPED_WEIGHTS) == pinned
     float_dtypes = set()
     with h5py.File(SHIPPED_WEIGHTS, "r") as f:
         f.visititems(

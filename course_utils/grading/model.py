@@ -144,11 +144,8 @@ def _check_stem(model: keras.Model) -> None:
 
 def _residual_outputs(model: keras.Model) -> list:
     """The outputs of the residual additions, in graph order."""
-    return [
-        op.output
-        for op in model.operations
-        if isinstance(op, layers.Add) or type(op).__name__ == "Add"
-    ]
+    # `layers.Add` and the operation of `X + X_shortcut` are both classes named Add.
+    return [op.output for op in model.operations if type(op).__name__ == "Add"]
 
 
 def _check_stages(model: keras.Model) -> None:

@@ -27,20 +27,20 @@ The module only needs Playwright's Python package and an installed Chromium (Deb
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import posixpath
 import shutil
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+# The tests folder, for `local_server` when this file runs on its own.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from local_server import serve_folder  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_HTML = PROJECT_ROOT / "_build" / "html"
@@ -199,26 +199,6 @@ def find_chromium() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve a folder on 127.0.0.1 (a free port) for the duration; yield the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class _Recorder:
@@ -417,7 +397,8 @@ def check_book(
         with browser() as instance:
             return check_book(html_dir, pages, screenshots, instance, search_word)
     reports: dict[str, PageReport] = {}
-    with serve(Path(html_dir)) as base:
+    with serve_folder(Path(html_dir)) as server:
+        base = server + "/"
         recorder = _Recorder(base)
         context = chromium.new_context(viewport=VIEWPORT, service_workers="block")
         context.set_default_timeout(TIMEOUT_MS)
