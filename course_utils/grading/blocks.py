@@ -10,6 +10,7 @@ catalogue of plausible mistakes to name the one made.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from keras import layers
 from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
+    agreement,
     as_model,
-    behaves_alike,
     call_learner,
     fill_weights,
     layers_of,
+    outputs_in_both_modes,
     plural,
     report,
     shape_text,
@@ -159,15 +161,14 @@ def check_convolutional_block(convolutional_block: Callable) -> bool:
 def _check_block(function: Callable, cases: tuple[BlockCase, ...], name: str) -> None:
     if not callable(function):
         raise GradingFailure(f"{name} is {type(function).__name__}, not a function.")
-    reference = resnet.convolutional_block if cases[0].projection else resnet.identity_block
     for case in cases:
         try:
-            _check_case(function, reference, case, name)
+            _check_case(function, case, name)
         except GradingFailure as failure:
             raise GradingFailure(f"{name}, {case.describe()}: {failure}") from None
 
 
-def _check_case(function: Callable, reference: Callable, case: BlockCase, name: str) -> None:
+def _check_case(function: Callable, case: BlockCase, name: str) -> None:
     inputs = keras.Input(case.input_shape)
     try:
         outputs = case.call(function, inputs, what=name)
@@ -181,9 +182,7 @@ def _check_case(function: Callable, reference: Callable, case: BlockCase, name: 
             f"the output has shape {shape_text(model.output.shape)}, expected "
             f"{shape_text((None, *expected))}. {_output_shape_advice(case)}"
         )
-    ref_inputs = keras.Input(case.input_shape)
-    ref_model = keras.Model(ref_inputs, case.call(reference, ref_inputs, what="reference"))
-    _check_behaviour(model, ref_model, case)
+    _check_behaviour(model, case)
 
 
 def _shape_hint(function: Callable, case: BlockCase, name: str) -> str:
@@ -331,26 +330,21 @@ def _stride_hint(role: str, strides: tuple, case: BlockCase) -> str:
     )
 
 
-def _check_behaviour(model: keras.Model, ref_model: keras.Model, case: BlockCase) -> None:
-    if weight_signature(model) != weight_signature(ref_model):
+def _check_behaviour(model: keras.Model, case: BlockCase) -> None:
+    signature, expected = _behaviour(case, None)
+    if weight_signature(model) != signature:
         raise GradingFailure(
             "the block's weights differ in number or shape from the reference's: check that "
             "every layer is built once and used once."
         )
-    x = np.random.default_rng(case.stage).standard_normal((3, *case.input_shape))
-    x = x.astype("float32")
     fill_weights(model)
-    fill_weights(ref_model)
-    agree = behaves_alike(model, ref_model, x)
+    ours = outputs_in_both_modes(model, _inputs(case))
+    agree = agreement(ours, expected)
     if all(agree.values()):
         return
     for mistake, hint in WIRING_MISTAKES.items():
-        variant_inputs = keras.Input(case.input_shape)
-        variant = keras.Model(variant_inputs, _variant(variant_inputs, case, mistake))
-        if weight_signature(variant) != weight_signature(model):
-            continue
-        fill_weights(variant)
-        if all(behaves_alike(model, variant, x).values()):
+        variant_signature, variant = _behaviour(case, mistake)
+        if variant_signature == signature and all(agreement(ours, variant).values()):
             raise GradingFailure(hint)
     if agree[True] != agree[False]:
         mode = "inference" if agree[True] else "training"
@@ -364,6 +358,26 @@ def _check_behaviour(model: keras.Model, ref_model: keras.Model, case: BlockCase
         "last, which has no ReLU; the shortcut is added to the last BatchNormalization's output, "
         "and a ReLU follows the addition."
     )
+
+
+def _inputs(case: BlockCase) -> np.ndarray:
+    """The (3, *case.input_shape) batch the outputs are compared on."""
+    x = np.random.default_rng(case.stage).standard_normal((3, *case.input_shape))
+    return x.astype("float32")
+
+
+@functools.cache
+def _behaviour(case: BlockCase, mistake: str | None) -> tuple[Counter, dict[bool, np.ndarray]]:
+    """(weight signature, outputs in both modes under ``fill_weights``) of the reference block
+    (mistake None) or of a wiring mistake; computed once per process, as they never change."""
+    inputs = keras.Input(case.input_shape)
+    if mistake is None:
+        reference = resnet.convolutional_block if case.projection else resnet.identity_block
+        block = keras.Model(inputs, case.call(reference, inputs, what="reference"))
+    else:
+        block = keras.Model(inputs, _variant(inputs, case, mistake))
+    fill_weights(block)
+    return weight_signature(block), outputs_in_both_modes(block, _inputs(case))
 
 
 def _variant(X, case: BlockCase, mistake: str):

@@ -172,13 +172,13 @@ def outputs(model: keras.Model, x: np.ndarray, training: bool):
 
     BatchNormalization's moving statistics, which a call in training mode updates, are restored.
     """
-    saved = [v.numpy() for v in model.non_trainable_weights]
+    saved = [v.numpy() for v in model.non_trainable_weights] if training else []
     result = model(x, training=training)
     if isinstance(result, list | tuple):
         result = [keras.ops.convert_to_numpy(r) for r in result]
     else:
         result = keras.ops.convert_to_numpy(result)
-    for variable, value in zip(model.non_trainable_weights, saved, strict=True):
+    for variable, value in zip(model.non_trainable_weights, saved, strict=False):
         variable.assign(value)
     return result
 
@@ -188,12 +188,14 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
-def behaves_alike(model: keras.Model, other: keras.Model, x: np.ndarray) -> dict[bool, bool]:
-    """{training: outputs agree} for inference (False) and training (True) mode."""
-    return {
-        training: same(outputs(model, x, training), outputs(other, x, training))
-        for training in (False, True)
-    }
+def outputs_in_both_modes(model: keras.Model, x: np.ndarray) -> dict[bool, np.ndarray]:
+    """{training: output} for inference (False) and training (True) mode."""
+    return {training: outputs(model, x, training) for training in (False, True)}
+
+
+def agreement(ours: dict[bool, np.ndarray], theirs: dict[bool, np.ndarray]) -> dict[bool, bool]:
+    """{training: outputs agree} of two ``outputs_in_both_modes`` results."""
+    return {training: same(ours[training], theirs[training]) for training in ours}
 
 
 def plural(n: int, word: str) -> str:

@@ -73,7 +73,7 @@ def _check_resnet50(function: Callable) -> None:
     _check_stages(model)
     _check_head(model, CLASSES)
     _check_parameter_counts(model)
-    _check_behaviour(model, _reference())
+    _check_behaviour(model)
     other = _build(function, OTHER_INPUT_SHAPE, OTHER_CLASSES)
     if tuple(other.output.shape) != (None, OTHER_CLASSES):
         raise GradingFailure(
@@ -83,10 +83,18 @@ def _check_resnet50(function: Callable) -> None:
         )
 
 
+def _inputs() -> np.ndarray:
+    """The (2, 64, 64, 3) images the outputs are compared on."""
+    return np.random.default_rng(0).uniform(0, 1, (2, *INPUT_SHAPE)).astype("float32")
+
+
 @functools.cache
-def _reference() -> keras.Model:
-    """The reference ResNet-50, built once per process (its weights are refilled each check)."""
-    return resnet.ResNet50(INPUT_SHAPE, CLASSES)
+def _reference_outputs() -> list[np.ndarray]:
+    """The reference's stem, block and final outputs under ``fill_weights``: computed once per
+    process, as they never change."""
+    probe = _probe(resnet.ResNet50(INPUT_SHAPE, CLASSES))
+    fill_weights(probe)
+    return outputs(probe, _inputs(), training=False)
 
 
 def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
@@ -217,19 +225,17 @@ def _count(weights) -> int:
     return sum(int(np.prod(w.shape)) for w in weights)
 
 
-def _check_behaviour(model: keras.Model, reference: keras.Model) -> None:
+def _check_behaviour(model: keras.Model) -> None:
     """Stem, every block and the output against the reference, under identical weights."""
-    x = np.random.default_rng(0).uniform(0, 1, (2, *INPUT_SHAPE)).astype("float32")
-    probabilities = outputs(model, x, training=False)
+    probe = _probe(model)
+    fill_weights(probe)
+    ours, theirs = outputs(probe, _inputs(), training=False), _reference_outputs()
+    probabilities = ours[-1]
     if np.any(probabilities < 0) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
         raise GradingFailure(
             "the outputs are not probabilities (non-negative, summing to 1): the Dense layer "
             f"needs activation='softmax'. {HEAD_RECIPE}"
         )
-    probes = [_probe(model), _probe(reference)]
-    for probe in probes:
-        fill_weights(probe)
-    ours, theirs = (outputs(probe, x, training=False) for probe in probes)
     names = ["stage 1 (the stem)"] + [
         f"stage {stage}, block {index + 1}"
         for stage, _, n_blocks in STAGE_OUTPUTS
