@@ -43,7 +43,11 @@ def signs(tmp_path_factory):
 
 
 def test_the_course_resnet50_trains_one_epoch_and_checkpoints_it(signs, tmp_path):
-    resnet, history = train.train(TINY, tmp_path / "run", data_dir=signs, verbose=0, max_epochs=1)
+    # One step, eagerly: the traced training step is exercised by the small network's tests below.
+    resnet, history = train.train(
+        TINY, tmp_path / "run", data_dir=signs, verbose=0, max_epochs=1,
+        max_train_images=TINY.batch_size, run_eagerly=True,
+    )  # fmt: skip
     assert resnet.count_params() == 23_600_006
     assert len(history["loss"]) == 1 and np.isfinite(history["loss"]).all()
     assert latest_checkpoint(tmp_path / "run").name == "epoch-0001"
@@ -92,3 +96,8 @@ def test_diverging_training_stops_with_a_clear_error(signs, tmp_path):
     with pytest.raises(FloatingPointError, match="Lower the learning rate"):
         train.train(diverging, tmp_path / "run", data_dir=signs, verbose=0, network=small_network)
     assert latest_checkpoint(tmp_path / "run") is None
+
+
+def test_eager_steps_are_refused_with_a_strategy(signs, tmp_path):
+    with pytest.raises(ValueError, match="run_eagerly is for training on one device"):
+        train.train(TINY, tmp_path / "run", data_dir=signs, run_eagerly=True, stream=True)
