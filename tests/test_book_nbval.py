@@ -1,16 +1,17 @@
 """nbval grades the chapters: what passes, what fails, and what the learner is told.
 
 One ``pytest --nbval`` run (in a subprocess, on copies in a temporary folder) executes the student
-version and one wrong implementation per exercise; the tests read its JUnit report. (The test
-command runs ``pytest --nbval book`` on the instructor chapters themselves.) Two more runs grade
-submissions with ``course_utils.grade_submission``.
+version; one ``course_utils.grade_submission`` run grades, as an instructor grades a class, one
+wrong implementation per exercise (each saved with its failing output) and a correct submission
+that was never run. The tests read the JUnit reports of both. (The test command runs
+``pytest --nbval book`` on the instructor chapters themselves.)
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -51,9 +52,14 @@ class Mistake:
 
     def hint(self) -> str:
         """What the grader prints for this implementation."""
-        passed, printed = grade(self.function, define(self.source(), self.function))
-        assert passed is False
-        return printed
+        return printed_hint(self)
+
+
+@functools.cache
+def printed_hint(mistake: Mistake) -> str:
+    passed, printed = grade(mistake.function, define(mistake.source(), mistake.function))
+    assert passed is False
+    return printed
 
 
 def cell_source_of(function: str) -> str:
@@ -120,6 +126,11 @@ def run_nbval(folder: Path, targets: list[str]) -> dict[tuple[str, int], CellRes
         text=True,
         timeout=1200,
     )
+    return parse_junit(report)
+
+
+def parse_junit(report: Path) -> dict[tuple[str, int], CellResult]:
+    """{(notebook class name, cell number): result} from an nbval run's JUnit report."""
     results = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         problems = [child for child in case if child.tag in ("failure", "error")]
@@ -139,7 +150,7 @@ def results_of(results, notebook: str) -> dict[int, CellResult]:
 
 @pytest.fixture(scope="module")
 def nbval_results(tmp_path_factory):
-    """One nbval run over the student version and the mistakes.
+    """One ``pytest --nbval`` run over the student version of the chapters with exercises.
 
     The instructor chapters themselves are run by the test command's ``pytest --nbval book``.
     """
@@ -148,78 +159,117 @@ def nbval_results(tmp_path_factory):
     for path in (folder / "student").glob("*.ipynb"):
         if not list(exercise_cells(read_notebook(path))):
             path.unlink()  # identical to the instructor's chapter
-    shutil.copytree(BOOK_DIR / "images", folder / "wrong" / "images")
-    for name, mistake in MISTAKES.items():
-        nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
-        write_notebook_atomic(nb, folder / "wrong" / name)
-    return run_nbval(folder, ["student", "wrong"])
+    return run_nbval(folder, ["student"])
 
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_student_version_fails_on_its_check_cells(nbval_results, name):
-    nb = read_notebook(BOOK_DIR / name)
-    results = results_of(nbval_results, f"student/{name}")
-    for index, _ in check_cells(nb):
-        result = results[code_cell_number(nb, index)]
-        assert not result.passed
-        assert "All tests passed." in result.message  # expected, and not printed
+def saved_with_its_failing_output(name: str):
+    """The chapter with its mistake in the exercise, saved after running: the check cell holds
+    the hint it printed and False, as a learner would hand it in."""
+    mistake = MISTAKES[name]
+    nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
+    ((_, check),) = check_cells(nb)
+    check.outputs = [
+        new_output("stream", name="stdout", text=mistake.hint()),
+        new_output("execute_result", data={"text/plain": "False"}, execution_count=1),
+    ]
+    return nb
 
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_wrong_implementation_fails_its_check_cell_with_the_graders_hint(nbval_results, name):
-    nb = read_notebook(BOOK_DIR / name)
-    hint = MISTAKES[name].hint()
-    assert hint.strip() and "All tests passed." not in hint
-    results = results_of(nbval_results, f"wrong/{name}")
-    ((index, _),) = check_cells(nb)
-    check = results[code_cell_number(nb, index)]
-    assert not check.passed
-    assert "All tests passed." in check.message  # the expected output ...
-    assert hint.strip().splitlines()[0] in check.message  # ... and what the learner was told
-    # The exercise cell itself runs: the failure is reported by the check, not by an error.
-    exercise_index, _ = next(exercise_cells(nb))
-    assert results[code_cell_number(nb, exercise_index)].passed
-
-
-def grade_submission(submission: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "course_utils.grade_submission", str(submission)],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def test_a_correct_submission_passes_grading_even_unexecuted(tmp_path):
-    """A learner's student notebook, completed with a correct solution, never run, with a scratch
+def correct_and_never_run(folder: Path, name: str):
+    """A learner's student notebook completed with a correct solution, never run, with a scratch
     cell added."""
-    name = "02_identity_block.ipynb"
-    write_student_version(BOOK_DIR, tmp_path / "student")
-    nb = with_exercise(read_notebook(tmp_path / "student" / name), cell_source_of("identity_block"))
+    write_student_version(BOOK_DIR, folder)
+    _, solution = next(exercise_cells(read_notebook(BOOK_DIR / name)))
+    nb = with_exercise(read_notebook(folder / name), cell_source(solution))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nb.cells.append(new_code_cell("print(identity_block.__name__)"))
-    write_notebook_atomic(nb, tmp_path / name)
-    result = grade_submission(tmp_path / name)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "passed" in result.stdout
+    return nb
 
 
-def test_a_wrong_submission_saved_with_its_failing_output_fails_grading(tmp_path):
-    """Plain nbval would compare the failing output with itself; grading restores the expected."""
-    name = "02_identity_block.ipynb"
-    mistake = MISTAKES[name]
-    hint = mistake.hint()
-    nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
-    ((_, check),) = check_cells(nb)
-    check.outputs = [
-        new_output("stream", name="stdout", text=hint),
-        new_output("execute_result", data={"text/plain": "False"}, execution_count=1),
-    ]
-    write_notebook_atomic(nb, tmp_path / name)
-    result = grade_submission(tmp_path / name)
-    assert result.returncode != 0
-    assert "All tests passed." in result.stdout
-    assert hint.strip().splitlines()[0] in result.stdout
+CORRECT = "02_identity_block.ipynb"
+
+
+@dataclass
+class Grading:
+    returncode: int
+    stdout: str
+    submissions: dict[str, Path]  # "wrong/NAME" or "correct/NAME": the learner's file
+    cells: dict[str, dict[int, CellResult]]  # the same keys: the graded copy's cell results
+
+
+@pytest.fixture(scope="module")
+def grading(tmp_path_factory) -> Grading:
+    """One ``course_utils.grade_submission`` run, as an instructor grades a class: one wrong
+    implementation per exercise, each saved with its failing output, and a correct submission."""
+    folder = tmp_path_factory.mktemp("grading")
+    submissions = {}
+    for name in sorted(MISTAKES):
+        submissions[f"wrong/{name}"] = folder / "wrong" / name
+        write_notebook_atomic(saved_with_its_failing_output(name), submissions[f"wrong/{name}"])
+    submissions[f"correct/{CORRECT}"] = folder / "correct" / CORRECT
+    nb = correct_and_never_run(folder / "student", CORRECT)
+    write_notebook_atomic(nb, submissions[f"correct/{CORRECT}"])
+    report = folder / "report.xml"
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "course_utils.grade_submission", "--keep", str(folder / "graded"),
+            *(str(path) for path in submissions.values()), "--", f"--junitxml={report}",
+        ],
+        env=ENV, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    results = parse_junit(report)
+    cells = {
+        key: results_of(results, f"{number:03d}/{path.name}")
+        for number, (key, path) in enumerate(submissions.items(), start=1)
+    }
+    return Grading(run.returncode, run.stdout, submissions, cells)
+
+
+def failed_cells(grading: Grading, key: str) -> list[int]:
+    """The cell numbers of the verdict line ``FAILED <submission>: cells 3, 5 (...)``."""
+    prefix = f"FAILED {grading.submissions[key]}: cells "
+    (line,) = [line for line in grading.stdout.splitlines() if line.startswith(prefix)]
+    return [int(number) for number in line[len(prefix) :].split(" (")[0].split(", ")]
+
+
+# One class per fixture: the test command's two processes (pytest-xdist) run them in parallel.
+class TestStudentVersion:
+    @pytest.mark.parametrize("name", sorted(MISTAKES))
+    def test_fails_on_its_check_cells(self, nbval_results, name):
+        nb = read_notebook(BOOK_DIR / name)
+        results = results_of(nbval_results, f"student/{name}")
+        for index, _ in check_cells(nb):
+            result = results[code_cell_number(nb, index)]
+            assert not result.passed
+            assert "All tests passed." in result.message  # expected, and not printed
+
+
+class TestGradingAClass:
+    @pytest.mark.parametrize("name", sorted(MISTAKES))
+    def test_a_wrong_implementation_fails_its_check_cell_with_the_graders_hint(self, grading, name):
+        nb = read_notebook(BOOK_DIR / name)
+        hint = MISTAKES[name].hint()
+        assert hint.strip() and "All tests passed." not in hint
+        results = grading.cells[f"wrong/{name}"]
+        ((index, _),) = check_cells(nb)
+        check = results[code_cell_number(nb, index)]
+        assert not check.passed
+        assert "All tests passed." in check.message  # the expected output ...
+        assert hint.strip().splitlines()[0] in check.message  # ... and what the learner was told
+        # The exercise cell itself runs: the check reports the failure, not an error.
+        exercise_index, _ = next(exercise_cells(nb))
+        assert results[code_cell_number(nb, exercise_index)].passed
+        # The saved failing output did not grade itself: the verdict names the check cell.
+        assert code_cell_number(nb, index) in failed_cells(grading, f"wrong/{name}")
+
+    def test_a_correct_submission_passes_even_unexecuted(self, grading):
+        """The learner's notebook has no outputs at all and a scratch cell of their own."""
+        results = grading.cells[f"correct/{CORRECT}"]
+        assert results and all(result.passed for result in results.values())
+        assert f"PASSED {grading.submissions[f'correct/{CORRECT}']}\n" in grading.stdout
+
+    def test_the_command_exits_1_when_a_submission_fails(self, grading):
+        assert grading.returncode == 1, grading.stdout
+        assert f"Grading {len(grading.submissions)} submission(s)" in grading.stdout
