@@ -130,32 +130,61 @@ def build_network(
     """
     if depth <= 0 or depth % 2:
         raise ValueError(f"depth must be a positive even number, got {depth}")
-    blocks = depth // 2
     keras.utils.set_random_seed(seed)
+    kernels = _kernel_initializers(depth, residual, seed)
 
-    def he(layer: int, scale: float = 1.0) -> keras.initializers.Initializer:
+    inputs = keras.Input(shape=(n_inputs,), name="thumbnail")
+    a = keras.layers.Dense(
+        width, activation="relu", kernel_initializer=kernels["stem"], name="stem"
+    )(inputs)
+    for block in range(depth // 2):
+        first, second = f"hidden_{2 * block + 1}", f"hidden_{2 * block + 2}"
+        z = keras.layers.Dense(width, kernel_initializer=kernels[first], name=first)(a)
+        z = keras.layers.Activation("relu")(z)
+        z = keras.layers.Dense(width, kernel_initializer=kernels[second], name=second)(z)
+        if residual:
+            z = keras.layers.Add(name=f"shortcut_{block + 1}")([a, z])
+        a = keras.layers.Activation("relu")(z)
+    logits = keras.layers.Dense(n_classes, kernel_initializer=kernels["logits"], name="logits")(a)
+    kind = "residual" if residual else "plain"
+    return keras.Model(inputs, logits, name=f"{kind}_{depth}")
+
+
+def _kernel_initializers(depth: int, residual: bool, seed: int) -> dict[str, keras.Initializer]:
+    """{layer name: kernel initializer} of ``build_network(depth, residual, seed=seed)``: seeded,
+    so that they give the same weights every time."""
+    blocks = depth // 2
+
+    def he(layer: int, scale: float = 1.0) -> keras.Initializer:
         return keras.initializers.VarianceScaling(
             2.0 * scale, mode="fan_in", distribution="truncated_normal", seed=seed * 1000 + layer
         )
 
-    inputs = keras.Input(shape=(n_inputs,), name="thumbnail")
-    a = keras.layers.Dense(width, activation="relu", kernel_initializer=he(0), name="stem")(inputs)
+    kernels = {"stem": he(0)}
     for block in range(blocks):
         first, second = 2 * block + 1, 2 * block + 2
-        z = keras.layers.Dense(width, kernel_initializer=he(first), name=f"hidden_{first}")(a)
-        z = keras.layers.Activation("relu")(z)
-        init = he(second, 1.0 / blocks) if residual else he(second)
-        z = keras.layers.Dense(width, kernel_initializer=init, name=f"hidden_{second}")(z)
-        if residual:
-            z = keras.layers.Add(name=f"shortcut_{block + 1}")([a, z])
-        a = keras.layers.Activation("relu")(z)
-    logits = keras.layers.Dense(
-        n_classes,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + 999),
-        name="logits",
-    )(a)
-    kind = "residual" if residual else "plain"
-    return keras.Model(inputs, logits, name=f"{kind}_{depth}")
+        kernels[f"hidden_{first}"] = he(first)
+        kernels[f"hidden_{second}"] = he(second, 1.0 / blocks) if residual else he(second)
+    kernels["logits"] = keras.initializers.GlorotUniform(seed=seed * 1000 + 999)
+    return kernels
+
+
+def reinitialize(model: keras.Model, seed: int) -> keras.Model:
+    """Give a network from ``build_network`` the initial weights it would have been built with
+    for ``seed`` (seeded kernels, zero biases): the same network as a new build, without the time
+    a build takes.
+
+    Returns:
+        The model, changed in place.
+    """
+    hidden = hidden_kernels(model)
+    residual = any(layer.name.startswith("shortcut_") for layer in model.layers)
+    kernels = _kernel_initializers(len(hidden), residual, seed)
+    for layer in model.layers:
+        if layer.name in kernels:
+            layer.kernel.assign(kernels[layer.name](tuple(layer.kernel.shape)))
+            layer.bias.assign(keras.ops.zeros(tuple(layer.bias.shape)))
+    return model
 
 
 def hidden_kernels(model: keras.Model) -> list[keras.Variable]:
@@ -210,12 +239,15 @@ def gradient_norms_over_seeds(
         {"plain": (len(seeds), depth), "residual": (len(seeds), depth)}: row k holds
         ``gradient_norms`` of the network built with ``seeds[k]``.
     """
-    norms: dict[str, list[np.ndarray]] = {"plain": [], "residual": []}
+    keras.backend.clear_session(free_memory=False)  # small models: no need to collect
+    models = {
+        name: build_network(depth, residual, n_inputs=x.shape[1], width=width)
+        for name, residual in (("plain", False), ("residual", True))
+    }
+    norms: dict[str, list[np.ndarray]] = {name: [] for name in models}
     for seed in seeds:
-        keras.backend.clear_session()
-        for name, residual in (("plain", False), ("residual", True)):
-            model = build_network(depth, residual, n_inputs=x.shape[1], width=width, seed=seed)
-            norms[name].append(gradient_norms(model, x, y))
+        for name, model in models.items():
+            norms[name].append(gradient_norms(reinitialize(model, seed), x, y))
     return {name: np.array(rows) for name, rows in norms.items()}
 
 
@@ -328,7 +360,7 @@ def run_experiment(
     """
     results = {}
     for name, (depth, residual) in (networks or NETWORKS).items():
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)  # small models: no need to collect
         model = build_network(depth, residual, n_inputs=x.shape[1], width=width, seed=seed)
         result = {
             "depth": depth,

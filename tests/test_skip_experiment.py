@@ -1,5 +1,12 @@
 """The skip-connection experiment: shapes, shared weights, gradients at initialisation, the
-degradation of the deep plain network and repeatability."""
+collapse of the deep plain network's representations, and repeatability.
+
+The experiment's findings on the full networks (the residual network's first-layer gradients over
+10 seeds, the deep plain network training worse than the shallow and the residual one over 15
+epochs) are checked where the course shows them: chapter 07 prints them, and ``pytest --nbval``
+compares those lines with the stored ones. These tests check the machinery on small networks, so
+that the full experiment runs once per test run, not twice.
+"""
 
 import keras
 import numpy as np
@@ -66,6 +73,19 @@ def test_networks_share_their_weights_and_differ_only_by_the_shortcuts():
     assert tuple(out.shape) == (5, skip.N_CLASSES)
 
 
+@pytest.mark.parametrize("residual", [False, True])
+def test_reinitialized_networks_have_the_weights_of_a_new_build(residual):
+    keras.backend.clear_session()
+    built = skip.build_network(6, residual, n_inputs=10, width=4, seed=5)
+    trained = skip.build_network(6, residual, n_inputs=10, width=4, seed=0)
+    for variable in trained.weights:  # as if trained: nothing of seed 0 is left
+        variable.assign(np.ones(variable.shape, dtype="float32"))
+    again = skip.reinitialize(trained, 5)
+    assert again is trained
+    for ours, theirs in zip(again.weights, built.weights, strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 @pytest.mark.parametrize("depth", [0, 3, -2])
 def test_depth_must_be_a_positive_even_number(depth):
     with pytest.raises(ValueError, match="even"):
@@ -83,17 +103,14 @@ def test_gradient_norms_has_one_positive_entry_per_hidden_layer_first_layer_firs
     assert np.all(norms[0::2] < norms[1::2])
 
 
-def test_the_residual_network_passes_much_larger_gradients_to_its_first_layer(data):
+def test_gradient_norms_over_seeds_give_each_network_one_row_per_seed(data):
     x, y = data
-    norms = skip.gradient_norms_over_seeds(x, y, seeds=range(5))
-    assert norms["plain"].shape == norms["residual"].shape == (5, skip.DEEP)
-    ratio = norms["residual"][:, 0] / norms["plain"][:, 0]
-    assert np.all(ratio > 5), ratio
-    assert np.median(ratio) > 10, ratio
-    # Plain gradients vary over orders of magnitude from seed to seed; residual ones do not.
-    first = {name: values[:, 0] for name, values in norms.items()}
-    assert first["plain"].max() / first["plain"].min() > 30
-    assert first["residual"].max() / first["residual"].min() < 10
+    norms = skip.gradient_norms_over_seeds(x[:64], y[:64], depth=6, seeds=[0, 1, 0])
+    assert norms["plain"].shape == norms["residual"].shape == (3, 6)
+    for rows in norms.values():
+        assert np.all(np.isfinite(rows)) and np.all(rows > 0)
+        np.testing.assert_allclose(rows[0], rows[2], rtol=1e-6)  # the same seed, the same weights
+        assert not np.allclose(rows[0], rows[1])
 
 
 def test_the_deep_plain_network_collapses_its_inputs_to_one_direction(data):
@@ -108,29 +125,27 @@ def test_the_deep_plain_network_collapses_its_inputs_to_one_direction(data):
     assert similarity["shallow"] < 0.95
 
 
-def test_the_deep_plain_network_degrades_and_the_residual_one_does_not(data):
+def test_the_experiment_trains_every_network_and_reports_its_measurements(data):
     x, y = data
-    results = skip.run_experiment(x, y, epochs=6)
-    assert set(results) == set(skip.NETWORKS)
+    networks = {"short": (2, False), "deeper": (4, True)}
+    results = skip.run_experiment(x[:128], y[:128], networks=networks, epochs=2, batch_size=64)
+    assert list(results) == ["short", "deeper"]
     for name, result in results.items():
-        depth, residual = skip.NETWORKS[name]
+        depth, residual = networks[name]
         assert (result["depth"], result["residual"]) == (depth, residual)
-        assert result["grad_norms"].shape == (depth,)
-        assert result["loss"].shape == result["accuracy"].shape == (7,)
+        assert result["grad_norms"].shape == (depth,) and np.all(result["grad_norms"] > 0)
+        assert result["loss"].shape == result["accuracy"].shape == (3,)
         assert result["loss"][-1] < result["loss"][0]
         assert 0 <= result["similarity"] <= 1 and result["seconds"] > 0
-    final = {name: result["loss"][-1] for name, result in results.items()}
-    assert final["plain"] > final["shallow"]
-    assert final["plain"] > 1.5 * final["residual"]
 
 
 def test_training_is_repeatable_with_the_same_seed_and_differs_with_another(data):
     x, y = data
-    x, y = x[:256], y[:256]
+    x, y = x[:128], y[:128]
 
     def run(seed):
         keras.backend.clear_session()
-        model = skip.build_network(10, residual=True, seed=seed)
+        model = skip.build_network(4, residual=True, seed=seed)
         return skip.train(model, x, y, epochs=2, seed=seed)
 
     first, again, other = run(0), run(0), run(1)
