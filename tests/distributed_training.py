@@ -8,9 +8,11 @@ because logical CPU devices and a multi-worker strategy must be set up before Te
 `local` splits the CPU into 2 logical devices and trains, from the same initial weights and on the
 same global batches: the single-device reference (global batch 24, learning rate 2 x LR, the
 default single-device settings) and MirroredStrategy over the 2 devices (12 per replica, the
-learning rate scaled x 2) with synchronized BatchNormalization, with per-replica BatchNormalization
-statistics, and on data streamed from the files; with CHIEF_OUT_DIR it then resumes a copy of the
-chief's checkpoint folder (2 epochs of the multi-worker run) for the last epoch.
+learning rate scaled x 2) with synchronized BatchNormalization on data streamed from the files;
+with CHIEF_OUT_DIR it then resumes a copy of the chief's checkpoint folder (2 epochs of the
+multi-worker run) for the last epoch. (Chapter 08 runs MirroredStrategy on the in-memory arrays,
+with synchronized and with per-replica statistics, and its compared outputs check both against
+one device.)
 `worker` is one process of a 2-worker MultiWorkerMirroredStrategy cluster: it trains one epoch,
 then resumes from the chief's checkpoint for a second one (two calls of `train`, as a run done in
 pieces is).
@@ -79,12 +81,10 @@ def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
     assert mirrored.num_replicas_in_sync == REPLICAS, mirrored.extended.worker_devices
     runs = {
         "single": _run(SINGLE_DEVICE, work / "single", data, single),
-        "mirrored_synced": _run(PER_REPLICA, work / "synced", data, mirrored, sync_batchnorm=True),
-        "mirrored_per_replica_bn": _run(PER_REPLICA, work / "per_replica_bn", data, mirrored),
+        "mirrored_streamed": _run(
+            PER_REPLICA, work / "streamed", data, mirrored, sync_batchnorm=True, stream=True
+        ),
     }
-    runs["mirrored_streamed"] = _run(
-        PER_REPLICA, work / "mirrored_streamed", data, mirrored, sync_batchnorm=True, stream=True
-    )
     if chief_out is not None:
         resumed = work / "resumed"
         shutil.copytree(chief_out, resumed)
