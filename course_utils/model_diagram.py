@@ -7,6 +7,7 @@ architecture. :func:`show_model_diagram` does that.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -41,7 +42,10 @@ def show_model_diagram(
     if graphviz_available():
         import keras
 
-        target = Path(tempfile.gettempdir()) / f"{model.name}_diagram.png"
+        # A file of its own: two notebooks drawing the same model must not share one.
+        handle, name = tempfile.mkstemp(prefix=f"{model.name}_", suffix="_diagram.png")
+        os.close(handle)
+        target = Path(name)
         try:
             keras.utils.plot_model(model, to_file=str(target), **plot_kwargs)
         except (ImportError, OSError) as error:  # dot is present but failed

@@ -1,7 +1,9 @@
 """Keep the solutions shown in the book identical to the package's reference code.
 
 :mod:`course_utils.resnet` is the one source of truth. Every exercise cell of a chapter (tag
-``exercise``, metadata ``solution_of``) holds ``inspect.getsource`` of the function it names.
+``exercise``, metadata ``solution_of``) holds the source of the function it names, exactly as
+``inspect.getsource`` returns it. The source is read from ``resnet.py`` itself, so checking needs
+no TensorFlow.
 
     python -m course_utils.solutions check   # exit 1 and list every cell that drifted
     python -m course_utils.solutions sync    # rewrite the exercise cells from the package
@@ -13,12 +15,11 @@ new code.
 from __future__ import annotations
 
 import argparse
-import inspect
+import ast
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_utils import resnet
 from course_utils.notebook_tools import (
     BOOK_DIR,
     SOLUTION_KEY,
@@ -45,16 +46,23 @@ class Drift:
         )
 
 
+REFERENCE_FILE = Path(__file__).with_name("resnet.py")
+
+
 def reference_source(function: str) -> str:
-    """The source of ``course_utils.resnet.<function>``, exactly as ``inspect`` returns it.
+    """The source of ``course_utils.resnet.<function>``, exactly as ``inspect.getsource`` returns
+    it (decorators and all, up to its last line), read from the file without importing it.
 
     Raises:
-        KeyError: the package has no function of that name.
+        KeyError: the module has no top-level function of that name.
     """
-    obj = getattr(resnet, function, None)
-    if obj is None or not inspect.isfunction(obj):
-        raise KeyError(f"course_utils.resnet has no function {function!r}")
-    return inspect.getsource(obj)
+    text = REFERENCE_FILE.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = text.splitlines(keepends=True)[first - 1 : node.end_lineno]
+            return "".join(lines)
+    raise KeyError(f"course_utils.resnet has no function {function!r}")
 
 
 def find_drift(notebooks: list[Path]) -> list[Drift]:
