@@ -40,15 +40,16 @@ book: data web-assets
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 
-## Every test: lint, unit tests, nbval over every chapter, the nitpicky book build, then the built
-## book in a browser. COURSE_QUICK=1 makes the training chapter train on 64 images (its log is not
-## compared).
-test: data web-assets
+## Every test: lint, the nitpicky book build, then one pytest run shared by PYTEST_WORKERS processes
+## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
+## nbval over every chapter, the unit tests and the built book in headless Chromium.
+## COURSE_QUICK=1 makes the training chapter train one step of 32 images (its log is not compared).
+PYTEST_WORKERS ?= 2
+test: data web-assets browser-packages
 	$(BIN)/ruff check .
-	COURSE_QUICK=1 $(BIN)/python -m pytest tests book --nbval --nbval-current-env -p no:cacheprovider \
-		--ignore=tests/browser
 	$(MAKE) book-check
-	$(MAKE) browser-check
+	COURSE_QUICK=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
+		book tests --nbval --nbval-current-env -p no:cacheprovider
 
 book-check: setup web-assets
 	$(BIN)/jupyter-book build . -n -W --keep-going
