@@ -22,6 +22,7 @@ from keras import layers
 from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
+    LearnerTimeout,
     agreement,
     as_model,
     call_learner,
@@ -172,6 +173,8 @@ def _check_case(function: Callable, case: BlockCase, name: str) -> None:
     inputs = keras.Input(case.input_shape)
     try:
         outputs = case.call(function, inputs, what=name)
+    except LearnerTimeout:
+        raise
     except GradingFailure as failure:
         raise GradingFailure(f"{failure}\n{_shape_hint(function, case, name)}") from None
     model = as_model(inputs, outputs, name)

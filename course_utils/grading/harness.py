@@ -31,6 +31,11 @@ class GradingFailure(Exception):
     """A check failed; the message is the hint shown to the learner (first line: the verdict)."""
 
 
+class LearnerTimeout(GradingFailure):
+    """The learner's function did not return within TIME_LIMIT_S: it is not called again (for a
+    hint, say), which would make the learner wait the time limit once more."""
+
+
 def report(check: Callable[[], None]) -> bool:
     """Run ``check``; print ``All tests passed.`` and return True, or print the hint and return
     False. Never raises for learner mistakes (an unexpected error becomes a failure too)."""
@@ -89,7 +94,7 @@ def call_learner(function: Callable, *args, what: str):
             with time_limit(TIME_LIMIT_S):
                 return function(*args)
     except _TimeLimitReached:
-        raise GradingFailure(
+        raise LearnerTimeout(
             f"{what} did not return within {TIME_LIMIT_S} seconds: look for a loop that never "
             "ends (a `while` whose condition never changes, or a function that calls itself)."
         ) from None

@@ -20,6 +20,7 @@ from keras import layers
 from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
+    LearnerTimeout,
     call_learner,
     fill_weights,
     layers_of,
@@ -101,6 +102,8 @@ def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
     what = f"ResNet50(input_shape={input_shape}, classes={classes})"
     try:
         model = call_learner(function, input_shape, classes, what=what)
+    except LearnerTimeout:
+        raise
     except GradingFailure as failure:
         raise GradingFailure(
             f"{failure}\nHint: each stage starts with convolutional_block (it changes the "
