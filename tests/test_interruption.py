@@ -2,10 +2,11 @@
 and the checkpoints are complete and valid or absent, and training resumes from the last complete
 epoch. Each test kills a real subprocess with SIGKILL at random moments, several times.
 
-Training is killed at moments measured in its own epochs, not in seconds: each run is killed at a
-random point of the epoch after the first one it completed, so every kill comes after progress and
-lands anywhere in an epoch (training, validating, writing or renaming a checkpoint, removing the
-previous one), on a fast machine as on one ten times slower.
+Training is killed at moments measured in its own epochs, not in seconds: once a run has completed
+two epochs (the first includes its start-up), it is killed a random fraction of an epoch's time
+later, so every kill comes after progress and lands anywhere in an epoch (training, validating,
+writing or renaming a checkpoint, removing the previous one), on a fast machine as on one ten times
+slower.
 """
 
 from __future__ import annotations
