@@ -177,15 +177,19 @@ def outputs(model: keras.Model, x: np.ndarray, training: bool):
 
     BatchNormalization's moving statistics, which a call in training mode updates, are restored.
     """
-    saved = [v.numpy() for v in model.non_trainable_weights] if training else []
-    result = model(x, training=training)
-    if isinstance(result, list | tuple):
-        result = [keras.ops.convert_to_numpy(r) for r in result]
-    else:
-        result = keras.ops.convert_to_numpy(result)
-    for variable, value in zip(model.non_trainable_weights, saved, strict=False):
+    if not training:  # inference mode leaves the moving statistics as they are
+        return _as_numpy(model(x, training=False))
+    saved = [v.numpy() for v in model.non_trainable_weights]
+    result = _as_numpy(model(x, training=True))
+    for variable, value in zip(model.non_trainable_weights, saved, strict=True):
         variable.assign(value)
     return result
+
+
+def _as_numpy(result):
+    if isinstance(result, list | tuple):
+        return [keras.ops.convert_to_numpy(r) for r in result]
+    return keras.ops.convert_to_numpy(result)
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
