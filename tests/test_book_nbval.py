@@ -50,16 +50,12 @@ class Mistake:
     def source(self) -> str:
         return edit(cell_source_of(self.function), self.replacements)
 
+    @functools.cached_property
     def hint(self) -> str:
-        """What the grader prints for this implementation."""
-        return printed_hint(self)
-
-
-@functools.cache
-def printed_hint(mistake: Mistake) -> str:
-    passed, printed = grade(mistake.function, define(mistake.source(), mistake.function))
-    assert passed is False
-    return printed
+        """What the grader prints for this implementation (graded once)."""
+        passed, printed = grade(self.function, define(self.source(), self.function))
+        assert passed is False
+        return printed
 
 
 def cell_source_of(function: str) -> str:
@@ -169,7 +165,7 @@ def saved_with_its_failing_output(name: str):
     nb = with_exercise(read_notebook(BOOK_DIR / name), mistake.source())
     ((_, check),) = check_cells(nb)
     check.outputs = [
-        new_output("stream", name="stdout", text=mistake.hint()),
+        new_output("stream", name="stdout", text=mistake.hint),
         new_output("execute_result", data={"text/plain": "False"}, execution_count=1),
     ]
     return nb
@@ -179,8 +175,7 @@ def correct_and_never_run(folder: Path, name: str):
     """A learner's student notebook completed with a correct solution, never run, with a scratch
     cell added."""
     write_student_version(BOOK_DIR, folder)
-    _, solution = next(exercise_cells(read_notebook(BOOK_DIR / name)))
-    nb = with_exercise(read_notebook(folder / name), cell_source(solution))
+    nb = with_exercise(read_notebook(folder / name), cell_source_of(MISTAKES[name].function))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -250,7 +245,7 @@ class TestGradingAClass:
     @pytest.mark.parametrize("name", sorted(MISTAKES))
     def test_a_wrong_implementation_fails_its_check_cell_with_the_graders_hint(self, grading, name):
         nb = read_notebook(BOOK_DIR / name)
-        hint = MISTAKES[name].hint()
+        hint = MISTAKES[name].hint
         assert hint.strip() and "All tests passed." not in hint
         results = grading.cells[f"wrong/{name}"]
         ((index, _),) = check_cells(nb)
