@@ -199,11 +199,12 @@ def compute_split(
         train.extend(_drop_evenly(pool, len(pool) - train_per_class))
 
     rng = np.random.default_rng(seed)
+    train, test = sorted(train), sorted(test)
     train_order = rng.permutation(len(train))
     test_order = rng.permutation(len(test))
     return Split(
-        train=tuple(sorted(train)[j] for j in train_order),
-        test=tuple(sorted(test)[j] for j in test_order),
+        train=tuple(train[j] for j in train_order),
+        test=tuple(test[j] for j in test_order),
         test_signers=tuple(sorted(test_keys)),
     )
 
