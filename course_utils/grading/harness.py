@@ -152,15 +152,19 @@ def fill_weights(model: keras.Model) -> None:
         shape = tuple(variable.shape)
         seed = zlib.crc32(f"{variable.name}{shape}".encode())
         rng = np.random.default_rng(seed)
-        variable.assign(_values(variable.name, shape, rng).astype(variable.dtype))
+        low, high = _value_range(variable.name, shape)
+        values = rng.random(shape, dtype=np.float32)  # float32 directly: ResNet-50 has 23.6M
+        values *= high - low
+        values += low
+        variable.assign(values.astype(variable.dtype, copy=False))
 
 
-def _values(role: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
+def _value_range(role: str, shape: tuple) -> tuple[float, float]:
     if role == "kernel":
         fan_in = int(np.prod(shape[:-1]))
         fan_out = int(shape[-1] * np.prod(shape[:-2]))
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-limit, limit, shape)
+        limit = float(np.sqrt(6.0 / (fan_in + fan_out)))
+        return -limit, limit
     ranges = {
         "bias": (-0.1, 0.1),
         "gamma": (0.5, 1.5),
@@ -168,8 +172,7 @@ def _values(role: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
         "moving_mean": (-0.3, 0.3),
         "moving_variance": (0.5, 1.5),
     }
-    low, high = ranges.get(role, (-0.1, 0.1))
-    return rng.uniform(low, high, shape)
+    return ranges.get(role, (-0.1, 0.1))
 
 
 def outputs(model: keras.Model, x: np.ndarray, training: bool):
