@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils.evaluate import load_image, preprocess, scores, stress_test_images
+from course_utils.evaluate import (
+    DIRECT_CALL_BATCHES,
+    load_image,
+    predict_probabilities,
+    preprocess,
+    scores,
+    stress_test_images,
+)
 from course_utils.paths import default_source_dir
 
 EXAMPLE = default_source_dir() / "Examples" / "example_3.JPG"
@@ -33,6 +40,30 @@ def test_preprocess_scales_uint8_and_refuses_already_scaled_images():
     np.testing.assert_allclose(preprocess(x), [[[[0, 128 / 255, 1]]]])
     with pytest.raises(ValueError, match="expected uint8"):
         preprocess(x / 255.0)
+
+
+def _small_classifier():
+    import keras
+
+    inputs = keras.Input((64, 64, 3))
+    x = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(6, activation="softmax")(x))
+
+
+def test_predict_probabilities_batch_by_batch_and_through_model_predict_agree():
+    model = _small_classifier()
+    images = np.random.default_rng(0).integers(0, 256, (70, 64, 64, 3), dtype=np.uint8)
+    few_batches = predict_probabilities(model, images, batch_size=32)  # called batch by batch
+    many_batches = predict_probabilities(model, images, batch_size=70 // (DIRECT_CALL_BATCHES + 1))
+    assert few_batches.shape == many_batches.shape == (70, 6)
+    np.testing.assert_allclose(few_batches, many_batches, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(few_batches.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(
+        predict_probabilities(model, images[:1])[0], few_batches[0], rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="no images to predict"):
+        predict_probabilities(model, images[:0])
 
 
 def test_stress_test_images_are_fixed_uint8_images_that_differ_from_the_originals():
