@@ -11,6 +11,7 @@ slower.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -68,15 +69,27 @@ def test_killed_data_preparation_leaves_a_valid_cache_or_none(tmp_path_factory, 
     )
 
 
-TRAINING = textwrap.dedent(
-    """
-    import dataclasses, sys
-    sys.path.insert(0, sys.argv[3])
-    from course_utils import train
+EPOCHS = 12
+
+
+def train_tiny(out: Path | str, data: Path | str) -> None:
+    """Train (or resume) a small network for EPOCHS epochs, checkpointing into ``out``."""
     from test_train import small_network
 
-    recipe = dataclasses.replace(train.QUICK, name="tiny", epochs=12, batch_size=6)
-    train.train(recipe, sys.argv[1], data_dir=sys.argv[2], verbose=0, network=small_network)
+    from course_utils import train
+
+    recipe = dataclasses.replace(train.QUICK, name="tiny", epochs=EPOCHS, batch_size=6)
+    train.train(recipe, out, data_dir=data, verbose=0, network=small_network)
+
+
+# The command that is killed: train_tiny in a process of its own.
+TRAINING = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[3])
+    from test_interruption import train_tiny
+
+    train_tiny(sys.argv[1], sys.argv[2])
     """
 )
 
@@ -147,10 +160,11 @@ def test_killed_training_keeps_complete_checkpoints_and_resumes_from_the_last(tm
         epochs_seen.append(newest_epoch(out))
     # Every run completed at least one epoch before it was killed, and none was lost.
     assert all(b > a for a, b in zip([0, *epochs_seen], epochs_seen, strict=False)), epochs_seen
-    assert epochs_seen[-1] < 12, "training finished before the last kill: add epochs"
+    assert epochs_seen[-1] < EPOCHS, "training finished before the last kill: add epochs"
 
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    train_tiny(out, data)  # resumed here, in this process (which saves starting TensorFlow)
     history = json.loads((out / "history.json").read_text())
-    assert len(history["loss"]) == 12  # one entry per epoch: no epoch lost or repeated
-    assert [p.name for p in complete_checkpoints(out)] == [f"{CHECKPOINT_PREFIX}0012"]
-    assert_complete_and_readable(out / f"{CHECKPOINT_PREFIX}0012")
+    assert len(history["loss"]) == EPOCHS  # one entry per epoch: no epoch lost or repeated
+    last = f"{CHECKPOINT_PREFIX}{EPOCHS:04d}"
+    assert [p.name for p in complete_checkpoints(out)] == [last]
+    assert_complete_and_readable(out / last)
