@@ -56,7 +56,7 @@ def test_resnet50_keeps_the_original_layer_names(model):
 
 def test_resnet50_maps_images_to_class_probabilities(model):
     x = np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)).astype("float32")
-    p = model.predict(x, verbose=0)
+    p = keras.ops.convert_to_numpy(model(x, training=False))  # no predict: its trace is long
     assert p.shape == (2, 6)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
 
