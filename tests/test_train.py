@@ -1,7 +1,7 @@
 """The training command: checkpoints every epoch, resumes after interruption, refuses bad state.
 
-The tests train a small network: the loop's logic without ResNet-50's build and step time. The
-course's ResNet-50 itself trains a step and writes its checkpoint in chapter 05 under
+The tests train a small network, eagerly: the loop's logic without ResNet-50's build and step
+time, nor the time of tracing a step. The course's ResNet-50 itself trains a step and writes its checkpoint in chapter 05 under
 ``pytest --nbval``, which compares the checkpoint's listing with the stored one."""
 
 import dataclasses
@@ -41,6 +41,15 @@ def small_network(input_shape, classes):
     return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
 
 
+def _train(recipe, out, signs, **options):
+    """Train ``recipe`` on the small network, eagerly: these runs are two steps an epoch, fewer
+    than it takes to pay for tracing the step. (The kill test and the distributed tests train
+    the compiled step.)"""
+    return train.train(
+        recipe, out, data_dir=signs, verbose=0, network=small_network, run_eagerly=True, **options
+    )
+
+
 @pytest.fixture(scope="module")
 def signs(tmp_path_factory):
     return _write_signs(tmp_path_factory.mktemp("signs"))
@@ -48,9 +57,7 @@ def signs(tmp_path_factory):
 
 def test_training_resumes_from_the_last_complete_epoch(signs, tmp_path):
     out = tmp_path / "run"
-    _, history = train.train(
-        TINY, out, data_dir=signs, verbose=0, max_epochs=1, network=small_network
-    )
+    _, history = _train(TINY, out, signs, max_epochs=1)
     assert len(history["loss"]) == 1
     assert latest_checkpoint(out).name == "epoch-0001"
 
@@ -58,7 +65,7 @@ def test_training_resumes_from_the_last_complete_epoch(signs, tmp_path):
     (out / "epoch-0002.partial").mkdir()
     assert latest_checkpoint(out).name == "epoch-0001"
 
-    _, history = train.train(TINY, out, data_dir=signs, verbose=0, network=small_network)
+    _, history = _train(TINY, out, signs)
     assert len(history["loss"]) == 3
     assert sorted(p.name for p in out.iterdir()) == ["epoch-0003", "history.json"]
     saved = json.loads((out / "history.json").read_text())
@@ -68,7 +75,7 @@ def test_training_resumes_from_the_last_complete_epoch(signs, tmp_path):
 
 def test_resumed_run_continues_the_optimizer_state(signs, tmp_path):
     out = tmp_path / "run"
-    train.train(TINY, out, data_dir=signs, verbose=0, max_epochs=2, network=small_network)
+    _train(TINY, out, signs, max_epochs=2)
     state = json.loads((latest_checkpoint(out) / "state.json").read_text())
     assert state["epoch"] == 2
     with np.load(latest_checkpoint(out) / "optimizer.npz", allow_pickle=False) as saved:
@@ -78,16 +85,16 @@ def test_resumed_run_continues_the_optimizer_state(signs, tmp_path):
 
 def test_checkpoint_of_another_recipe_is_refused(signs, tmp_path):
     out = tmp_path / "run"
-    train.train(TINY, out, data_dir=signs, verbose=0, max_epochs=1, network=small_network)
+    _train(TINY, out, signs, max_epochs=1)
     other = dataclasses.replace(TINY, learning_rate=0.5)
     with pytest.raises(ValueError, match="another --out folder"):
-        train.train(other, out, data_dir=signs, verbose=0, network=small_network)
+        _train(other, out, signs)
 
 
 def test_diverging_training_stops_with_a_clear_error(signs, tmp_path):
     diverging = dataclasses.replace(TINY, name="diverging", learning_rate=1e38, weight_decay=0.0)
     with pytest.raises(FloatingPointError, match="Lower the learning rate"):
-        train.train(diverging, tmp_path / "run", data_dir=signs, verbose=0, network=small_network)
+        _train(diverging, tmp_path / "run", signs)
     assert latest_checkpoint(tmp_path / "run") is None
 
 
