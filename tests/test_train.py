@@ -1,8 +1,9 @@
 """The training command: checkpoints every epoch, resumes after interruption, refuses bad state.
 
 The tests train a small network, eagerly: the loop's logic without ResNet-50's build and step
-time, nor the time of tracing a step. The course's ResNet-50 itself trains a step and writes its checkpoint in chapter 05 under
-``pytest --nbval``, which compares the checkpoint's listing with the stored one."""
+time, nor the time of tracing a step. The course's ResNet-50 itself trains a step and writes its
+checkpoint in chapter 05 under ``pytest --nbval``, which compares the checkpoint's listing with the
+stored one."""
 
 import dataclasses
 import json
