@@ -2,8 +2,12 @@
 
 A pytest plugin, also under pytest-xdist; each process writes its figures to a JSON file:
 
-    PYTHONPATH=benchmarks PYTEST_ADDOPTS="-p cpu_by_part" CPU_BY_PART_DIR=/tmp/cpu make test
+    PYTHONPATH=$PWD/benchmarks PYTEST_ADDOPTS="-p cpu_by_part" CPU_BY_PART_DIR=/tmp/cpu make test
     python benchmarks/cpu_by_part.py /tmp/cpu
+
+Only the run itself and its xdist workers record: a pytest that a test starts (the nbval runs of
+the student version and of the graded submissions) inherits the plugin but is charged, whole, to
+that test.
 
 The CPU time of a test is that of its process and of the child processes it waited for
 (`resource.getrusage`, self and children), so a test that starts a notebook kernel, a training
@@ -26,8 +30,22 @@ from pathlib import Path
 import pytest
 
 DIRECTORY_VARIABLE = "CPU_BY_PART_DIR"
+SESSION_VARIABLE = "CPU_BY_PART_SESSION"  # the process id of the run that records
 _cpu_s: dict[str, float] = defaultdict(float)
 _wall_s: dict[str, float] = defaultdict(float)
+_recording = False
+
+
+def pytest_configure(config):
+    """Record in the outermost run (which marks itself) and in the xdist workers it starts."""
+    global _recording
+    session = os.environ.get(SESSION_VARIABLE)
+    if session is None:
+        os.environ[SESSION_VARIABLE] = str(os.getpid())
+        _recording = True
+    else:
+        is_worker = "PYTEST_XDIST_WORKER" in os.environ and os.getppid() == int(session)
+        _recording = is_worker
 
 
 def _cpu_now() -> float:
@@ -46,6 +64,9 @@ def part_of(nodeid: str) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    if not _recording:
+        yield
+        return
     cpu, wall = _cpu_now(), time.perf_counter()
     yield
     _cpu_s[part_of(item.nodeid)] += _cpu_now() - cpu

@@ -46,7 +46,8 @@ def test_a_run_writes_each_part_with_its_childrens_cpu_time_and_the_report_lists
         "PYTHONPATH": os.pathsep.join([str(BENCHMARKS), os.environ.get("PYTHONPATH", "")]),
         "CPU_BY_PART_DIR": str(out),
     }
-    env.pop("PYTEST_XDIST_WORKER", None)
+    for name in ("PYTEST_XDIST_WORKER", "CPU_BY_PART_SESSION", "PYTEST_ADDOPTS"):  # when measured
+        env.pop(name, None)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "cpu_by_part", "-p", "no:cacheprovider"]
     subprocess.run([*command, "test_sample.py"], cwd=tmp_path, env=env, check=True)
     figures = json.loads((out / "main.json").read_text())
