@@ -2,11 +2,12 @@
 and the checkpoints are complete and valid or absent, and training resumes from the last complete
 epoch. Each test kills a real subprocess with SIGKILL at random moments, several times.
 
-Training is killed at moments measured in its own epochs, not in seconds: once a run has completed
-two epochs (the first includes its start-up), it is killed a random fraction of an epoch's time
-later, so every kill comes after progress and lands anywhere in an epoch (training, validating,
-writing or renaming a checkpoint, removing the previous one), on a fast machine as on one ten times
-slower.
+Data preparation is killed at random moments within the time one whole run takes on this machine,
+measured first. Training is killed at moments measured in its own epochs, not in seconds: once a
+run has completed two epochs (the first includes its start-up), it is killed a random fraction of
+an epoch's time later. So every kill lands inside a run (for training, after progress: training,
+validating, writing or renaming a checkpoint, removing the previous one), on a fast machine as on
+one ten times slower.
 """
 
 from __future__ import annotations
@@ -34,33 +35,50 @@ TRAINING_KILLS = 3
 POLL_S = 0.01
 
 
-def run_and_kill(command: list[str], delay_s: float, **kwargs) -> None:
-    """Start ``command``, SIGKILL it after ``delay_s`` seconds (if it is still running)."""
+def run_and_kill(command: list[str], delay_s: float, **kwargs) -> bool:
+    """Start ``command``, SIGKILL it after ``delay_s`` seconds if it is still running.
+
+    Returns:
+        Whether it was killed (False: it had finished).
+    """
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs
     )
     try:
         process.wait(timeout=delay_s)
+        return False
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+        return True
 
 
 def test_killed_data_preparation_leaves_a_valid_cache_or_none(tmp_path_factory, tmp_path):
     source = session_source_copy(tmp_path_factory)
     expected = read_arrays(session_build(tmp_path_factory))
     out = tmp_path / "signs"
-    command = [
-        sys.executable, "-m", "course_utils.signs_dataset", "prepare", "--source", str(source),
-        "--out", str(out), "--no-progress", "--force",
-    ]  # fmt: skip
+
+    def prepare(folder: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "course_utils.signs_dataset", "prepare", "--source", str(source),
+            "--out", str(folder), "--no-progress", "--force",
+        ]  # fmt: skip
+
+    # How long one whole run takes here (into another folder): the kills land within that time,
+    # on a fast machine as on a slow one.
+    started = time.perf_counter()
+    subprocess.run(prepare(tmp_path / "timing"), check=True, capture_output=True)
+    run_s = time.perf_counter() - started
+    command = prepare(out)
     rng = random.Random(0)
+    killed = 0
     for _ in range(KILLS):
-        run_and_kill(command, rng.uniform(0.5, 4.0))
+        killed += run_and_kill(command, rng.uniform(0.0, 0.9 * run_s))
         if signs_dataset.cache_is_current(out):
             assert_same_arrays(read_arrays(out), expected)
         else:  # the build died: whatever is there is not taken for a cache
             assert not signs_dataset.cache_is_current(out)
+    assert killed > 0, f"every run finished before its kill (a whole run takes {run_s:.1f} s)"
     signs_dataset.ensure_signs_data(out, source)
     assert signs_dataset.cache_is_current(out)
     assert_same_arrays(read_arrays(out), expected)
