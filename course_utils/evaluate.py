@@ -45,7 +45,9 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = 64) -> np
     """Class probabilities (m, C) of uint8 images (m, 64, 64, 3), in inference mode."""
     x = preprocess(images)
     if len(x) == 0:
-        raise ValueError("no images to predict: images has shape " + str(x.shape))
+        raise ValueError(
+            f"no images to predict: images has shape {x.shape}; pass at least one, (m, 64, 64, 3)"
+        )
     if len(x) > DIRECT_CALL_BATCHES * batch_size:
         return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     batches = range(0, len(x), batch_size)
