@@ -61,7 +61,8 @@ def check_resnet50(ResNet50: Callable) -> bool:  # noqa: N803 - the course's nam
     """Grade a learner's ``ResNet50(input_shape=(64, 64, 3), classes=6)``.
 
     Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
-    Never raises. Builds ResNet-50 three times (a few seconds each on a slow CPU).
+    Never raises. Builds the learner's ResNet-50 twice, and the reference once per process
+    (a few seconds each on a slow CPU).
     """
     return report(lambda: _check_resnet50(ResNet50))
 
