@@ -44,12 +44,15 @@ book: data web-assets
 ## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
 ## nbval over every chapter, the unit tests and the built book in headless Chromium.
 ## COURSE_QUICK=1 makes the training chapter train one step of 32 images (its log is not compared).
+## The kernels are forked from a process that has imported TensorFlow (course_utils.preloaded_kernel):
+## each saves the 3 CPU-seconds of importing it; `pytest --nbval book` starts ordinary ones.
 PYTEST_WORKERS ?= 2
 test: data web-assets browser-packages
 	$(BIN)/ruff check .
 	$(MAKE) book-check
-	COURSE_QUICK=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
-		book tests --nbval --nbval-current-env -p no:cacheprovider
+	COURSE_QUICK=1 JUPYTER_PATH=$(CURDIR)/course_utils/jupyter $(BIN)/python -m pytest \
+		-n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
+		book tests --nbval --nbval-kernel-name course-preloaded -p no:cacheprovider
 
 book-check: setup web-assets
 	$(BIN)/jupyter-book build . -n -W --keep-going

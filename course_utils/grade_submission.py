@@ -12,7 +12,9 @@ reference solution (``All tests passed.``). Other cells' outputs are the learner
 not compared.
 
 Several submissions (a whole class, say) are graded in one pytest run, each notebook in a kernel
-of its own; each submission's reference is the chapter of its file name unless ``--reference``
+of its own, forked from a process that has already imported TensorFlow (`course_utils.
+preloaded_kernel`: it saves some 3 CPU-seconds a notebook; ``--fresh-kernels`` starts ordinary
+ones instead); each submission's reference is the chapter of its file name unless ``--reference``
 names one for all of them. The command ends with one verdict line per submission
 (``PASSED path`` or ``FAILED path: cells ...``). The exit status is 0 when every submission
 passes, 1 when one fails, and pytest's own status when pytest could not grade at all.
@@ -40,6 +42,7 @@ from course_utils.notebook_tools import (
     read_notebook,
     write_notebook_atomic,
 )
+from course_utils.preloaded_kernel import KERNEL_NAME, jupyter_environment
 
 CHECK_OUTPUT_TAG = "nbval-check-output"
 # Tags with which a submission could excuse a cell from grading.
@@ -132,6 +135,7 @@ def grade(
     reference: Path | None = None,
     pytest_args: list[str] | None = None,
     keep: Path | None = None,
+    fresh_kernels: bool = False,
 ) -> int:
     """Run ``pytest --nbval-lax`` once on the graded copies of ``submissions``; print a verdict
     per submission.
@@ -142,6 +146,8 @@ def grade(
             chapter of ``book/`` with its file name).
         pytest_args: extra arguments for pytest.
         keep: a folder where the graded copies are written and kept (default: a temporary one).
+        fresh_kernels: run each notebook in an ordinary kernel that imports TensorFlow itself,
+            not in one forked from a process that has imported it.
 
     Returns:
         0 when every submission passed, 1 when one failed, pytest's status if it could not run.
@@ -157,7 +163,7 @@ def grade(
             "-m",
             "pytest",
             "--nbval-lax",
-            "--nbval-current-env",
+            *(["--nbval-current-env"] if fresh_kernels else ["--nbval-kernel-name", KERNEL_NAME]),
             "-p",
             "course_utils.grading_outcomes",
             "-p",
@@ -171,7 +177,7 @@ def grade(
         ]
         against = f"against {reference}" if reference else "against the chapters of the same name"
         print(f"Grading {len(pairs)} submission(s) {against}", flush=True)
-        env = {**os.environ, OUTCOMES_ENV: str(outcomes_file)}
+        env = jupyter_environment({**os.environ, OUTCOMES_ENV: str(outcomes_file)})
         status = subprocess.call(command, cwd=folder, env=env)
         if status not in (0, 1) or not outcomes_file.is_file():
             return status or 1
@@ -210,13 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", type=Path, help="write the graded copies to this folder and keep them"
     )
+    parser.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="run each notebook in an ordinary kernel (slower: each imports TensorFlow itself)",
+    )
     parser.epilog = "Arguments after -- go to pytest."
     argv = sys.argv[1:] if argv is None else list(argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
     extra = argv[split + 1 :]
     try:
-        return grade(args.submissions, args.reference, extra, args.keep)
+        return grade(args.submissions, args.reference, extra, args.keep, args.fresh_kernels)
     except (SubmissionError, FileNotFoundError) as error:
         print(f"Cannot grade: {error}", file=sys.stderr)
         return 2

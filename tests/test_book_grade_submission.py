@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -142,3 +144,30 @@ def test_the_outcome_plugin_records_each_notebooks_failed_cells(tmp_path, monkey
         "002/02.ipynb": {"passed": True, "failed_cells": []},
         "003/02.ipynb": {"passed": False, "failed_cells": []},
     }
+
+
+@pytest.mark.parametrize(
+    ("options", "kernel"),
+    [
+        ([], ["--nbval-kernel-name", "course-preloaded"]),
+        (["--fresh-kernels"], ["--nbval-current-env"]),
+    ],
+    ids=["preloaded", "fresh"],
+)
+def test_submissions_run_in_preloaded_kernels_unless_fresh_ones_are_asked_for(
+    reference, tmp_path, monkeypatch, options, kernel
+):
+    """The real runs are tests/test_book_nbval.py's; here only the pytest command is looked at."""
+    submission = tmp_path / CHAPTER
+    write_notebook_atomic(reference, submission)
+    calls = []
+
+    def record(command, cwd, env):
+        calls.append((command, env))
+        return 4  # pytest's "usage error": grading stops there
+
+    monkeypatch.setattr("course_utils.grade_submission.subprocess.call", record)
+    assert main([str(submission), *options]) == 4
+    ((command, env),) = calls
+    assert command[command.index("--nbval-lax") + 1 :][: len(kernel)] == kernel
+    assert Path(env["JUPYTER_PATH"].split(os.pathsep)[0], "kernels", "course-preloaded").is_dir()

@@ -31,13 +31,16 @@ from course_utils.notebook_tools import (
     read_notebook,
     write_notebook_atomic,
 )
+from course_utils.preloaded_kernel import KERNEL_NAME, jupyter_environment
 from course_utils.student_version import write_student_version
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-NBVAL = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env"]
+NBVAL = [sys.executable, "-m", "pytest", "--nbval", "--nbval-kernel-name", KERNEL_NAME]
 COMMON = ["-p", "no:cacheprovider", "--color=no", "-q"]
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+ENV = jupyter_environment(
+    {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+)
 
 
 @dataclass(frozen=True)

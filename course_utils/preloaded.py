@@ -1,0 +1,159 @@
+"""Processes forked from a server that has already imported TensorFlow and Keras.
+
+Starting Python and importing TensorFlow costs about 3 CPU-seconds, 25 on a slow machine. A
+program that starts many short-lived TensorFlow processes (notebook kernels for grading, training
+runs killed on purpose by the tests) starts them with `start` instead: a fork server, started
+with the first of them, imports `course_utils.kernel_preload` once and then forks each process
+in a few milliseconds. A forked process is a real process of its own: it can be signalled and
+killed, it splits the CPU into logical devices or joins a multi-worker cluster as a fresh one
+does (importing runs no TensorFlow operation), and it ends when its function returns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing import forkserver
+from typing import Any
+
+PRELOAD = "course_utils.kernel_preload"
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload([PRELOAD])
+
+
+class ForkedProcess:
+    """A forked process, with the part of `subprocess.Popen`'s interface that runners use."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, args: Any):
+        self._process = process
+        self.pid = process.pid
+        self.args = args
+
+    @property
+    def returncode(self) -> int | None:
+        """None while it runs; then its exit status, or minus the signal that ended it."""
+        return self._process.exitcode
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Its exit status.
+
+        Raises:
+            subprocess.TimeoutExpired: it still runs after ``timeout`` seconds.
+        """
+        self._process.join(timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:  # once it has ended, its pid may be another process's
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def start(
+    target: Callable,
+    *args,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike | None = None,
+    stdout: str | os.PathLike | None = None,
+    stderr: str | os.PathLike | None = None,
+    new_session: bool = False,
+) -> ForkedProcess:
+    """Fork a process that runs ``target(*args)`` and ends when it returns.
+
+    Args:
+        target: a function importable by its module and name (it is sent to the fork server).
+        env: the process's whole environment (default: this process's).
+        cwd: its working directory (default: this process's).
+        stdout, stderr: files its output is appended to (default: the fork server's, which are
+            this process's when the server started).
+        new_session: give it a session and process group of its own (``os.setsid``), so that a
+            signal to the group reaches it and the programs it starts, and nothing else.
+    """
+    streams = {1: _existing_file(stdout), 2: _existing_file(stderr)}
+    process = _context.Process(
+        target=_run,
+        args=(target, args, dict(os.environ if env is None else env), cwd, streams, new_session),
+        name=getattr(target, "__qualname__", "forked"),
+    )
+    process.start()
+    return ForkedProcess(process, [getattr(target, "__qualname__", repr(target)), *args])
+
+
+def _existing_file(path: str | os.PathLike | None) -> str | None:
+    if path is None:
+        return None
+    if not os.path.isfile(path) and os.fspath(path) != os.devnull:
+        raise ValueError(
+            f"a forked process appends its output to an existing file; {os.fspath(path)!r} is "
+            "none: create it first (open(path, 'w'))"
+        )
+    return os.fspath(path)
+
+
+def _run(target: Callable, args: tuple, env: dict, cwd, streams: dict, new_session: bool):
+    """In the forked process: take on the requested session, environment, folder and output."""
+    if new_session:
+        os.setsid()
+    os.environ.clear()
+    os.environ.update(env)
+    tempfile.tempdir = None  # found again from TMPDIR, which may have changed
+    if cwd is not None:
+        os.chdir(cwd)
+    for fd, path in streams.items():
+        if path is not None:
+            sys.stdout.flush() if fd == 1 else sys.stderr.flush()
+            target_fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            os.dup2(target_fd, fd)
+            os.close(target_fd)
+    try:
+        target(*args)
+    finally:
+        # A forked process ends with os._exit, which skips these; a fresh process would run
+        # them (TensorFlow's, for one, removes the files that autograph wrote to TMPDIR).
+        atexit._run_exitfuncs()
+
+
+STOP_TIMEOUT_S = 10
+
+
+@atexit.register
+def stop_server(timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """Stop this process's fork server and wait for it (so that its CPU time and its children's
+    count as this process's children's, and no server outlives the program). Runs at exit.
+
+    The server ends once every process forked from it has ended: a run still going after
+    ``timeout_s`` seconds is left to finish, and the server with it.
+    """
+    server = forkserver._forkserver
+    with server._lock:
+        pid = server._forkserver_pid
+        if pid is None:  # never started (or in a forked process, which has none of its own)
+            return
+        os.close(server._forkserver_alive_fd)  # the server stops when it sees this closed
+        server._forkserver_alive_fd = server._forkserver_pid = server._forkserver_address = None
+        deadline = time.monotonic() + timeout_s
+        try:
+            while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        except ChildProcessError:  # already waited for
+            pass
