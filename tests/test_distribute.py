@@ -5,7 +5,8 @@ MultiWorkerMirroredStrategy over 2 worker processes on 127.0.0.1; each trains a 
 tiny data (tests/distributed_training.py) and must give the loss of the single-device run with the
 same global batch and learning rate (from the same initial weights, on the same batches). A
 checkpoint written by the chief of the 2-worker run then resumes training. Logical devices and the
-multi-worker strategy must exist before TensorFlow starts, so every case runs in its own process.
+multi-worker strategy must exist before TensorFlow starts, so every case runs in its own process,
+forked from `course_utils.preloaded`'s server (TensorFlow imported, not started).
 
 MirroredStrategy on the in-memory arrays, with synchronized BatchNormalization and with
 per-replica statistics, is run by chapter 08, whose compared outputs check both against one
@@ -18,17 +19,15 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
+import distributed_training
 import numpy as np
 import pytest
 
-from course_utils import distributed, train
+from course_utils import distributed, preloaded, train
 from course_utils.train import COURSE, STATE_FILE, latest_checkpoint
 
-DRIVER = Path(__file__).with_name("distributed_training.py")
 WORKERS = 2
 TIMEOUT_S = 300
 
@@ -82,21 +81,18 @@ def multi_worker(data, tmp_path_factory):
     processes, logs = [], []
     for index in range(WORKERS):
         tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        log = open(folder / f"worker{index}.log", "w+")
+        log = folder / f"worker{index}.log"
+        log.write_text("")
         logs.append(log)
         processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(DRIVER),
-                    "worker",
-                    str(data),
-                    str(out),
-                    str(folder / f"worker{index}.json"),
-                ],
+            preloaded.start(
+                distributed_training.worker,
+                data,
+                out,
+                folder / f"worker{index}.json",
                 env=_env(TF_CONFIG=json.dumps(tf_config), TMPDIR=str(scratch)),
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=log,
             )
         )
     try:
@@ -110,11 +106,7 @@ def multi_worker(data, tmp_path_factory):
                 process.kill()
                 process.wait()
     seconds = time.perf_counter() - started
-    outputs = []
-    for log in logs:
-        log.seek(0)
-        outputs.append(log.read()[-3000:])
-        log.close()
+    outputs = [log.read_text()[-3000:] for log in logs]
     if any(process.returncode != 0 for process in processes):
         pytest.fail(
             f"the 2-worker run failed or ran past {TIMEOUT_S} s:\n" + "\n----\n".join(outputs)
@@ -129,24 +121,19 @@ def local(data, multi_worker, tmp_path_factory):
     """One device, MirroredStrategy over 2 logical CPU devices, and the chief's checkpoint
     resumed, in one process."""
     folder = tmp_path_factory.mktemp("local")
-    result = folder / "result.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(DRIVER),
-            "local",
-            str(data),
-            str(folder),
-            str(result),
-            str(multi_worker["out"]),
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
-    if run.returncode != 0:
-        pytest.fail(f"the local distributed runs failed:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+    result, log = folder / "result.json", folder / "local.log"
+    log.write_text("")
+    process = preloaded.start(
+        distributed_training.local, data, folder, result, multi_worker["out"],
+        env=_env(), stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        returncode = process.wait(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        returncode = process.wait()
+    if returncode != 0:
+        pytest.fail(f"the local distributed runs failed:\n{log.read_text()[-3000:]}")
     return {"runs": json.loads(result.read_text()), "folder": folder}
 
 
