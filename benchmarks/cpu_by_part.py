@@ -11,10 +11,13 @@ that test.
 
 The CPU time of a test is that of its process and of the child processes it waited for
 (`resource.getrusage`, self and children), so a test that starts a notebook kernel, a training
-run or Chromium is charged for them. A child that ends without being waited for at once is charged
-to the test during which it is reaped: a notebook kernel's CPU time shows up at its last cell or
-at the next test of that process that starts a subprocess. The part totals are therefore close,
-the split between neighbouring parts of one process approximate.
+run or Chromium is charged for them. Processes forked by the process's multiprocessing fork server
+(`course_utils.preloaded`: kernels, training runs) are the server's children, not its own: the
+server's CPU time and that of the children it reaped (`/proc/PID/stat`) are added. A child that
+ends without being waited for at once is charged to the test during which it is reaped: a
+notebook kernel's CPU time shows up at its last cell or at the next test of that process that
+starts a subprocess. The part totals are therefore close, the split between neighbouring parts of
+one process approximate.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
+from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
@@ -51,7 +55,22 @@ def pytest_configure(config):
 def _cpu_now() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _fork_server_cpu()
+
+
+def _fork_server_cpu() -> float:
+    """CPU seconds of this process's multiprocessing fork server and of the children it reaped
+    (0 when it has none)."""
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), counted from the state (3rd).
+    ticks = sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def part_of(nodeid: str) -> str:
