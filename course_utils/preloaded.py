@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from multiprocessing import forkserver
 from typing import Any
@@ -81,7 +82,8 @@ def start(
     """Fork a process that runs ``target(*args)`` and ends when it returns.
 
     Args:
-        target: a function importable by its module and name (it is sent to the fork server).
+        target: a function importable by its module and name (it is sent to the fork server),
+            not one of the main script's: the child does not run the main script.
         env: the process's whole environment (default: this process's).
         cwd: its working directory (default: this process's).
         stdout, stderr: files its output is appended to (default: the fork server's, which are
@@ -95,7 +97,14 @@ def start(
         args=(target, args, dict(os.environ if env is None else env), cwd, streams, new_session),
         name=getattr(target, "__qualname__", "forked"),
     )
-    process.start()
+    # multiprocessing would have the child import this program's main script (as __mp_main__)
+    # and run whatever it runs unguarded at the top; the child needs only the fork server's.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        process.start()
+    finally:
+        sys.modules["__main__"] = main
     return ForkedProcess(process, [getattr(target, "__qualname__", repr(target)), *args])
 
 

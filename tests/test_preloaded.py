@@ -127,6 +127,27 @@ def test_the_fork_server_is_stopped_and_waited_for_when_the_program_ends():
     assert (run.returncode, run.stdout) == (0, "server reaped: True\n"), run.stderr
 
 
+UNGUARDED_SCRIPT = """
+import multiprocessing, os, sys
+with open(sys.argv[1], "a") as runs:
+    runs.write("ran\\n")
+from course_utils import preloaded
+multiprocessing.set_forkserver_preload([])
+assert preloaded.start(os.getpid).wait(timeout=60) == 0
+"""
+
+
+def test_a_forked_process_does_not_run_the_main_script_again(tmp_path):
+    """multiprocessing's own children import the main script; an unguarded one would run twice."""
+    script, runs = tmp_path / "grade_all.py", tmp_path / "runs.txt"
+    script.write_text(UNGUARDED_SCRIPT)
+    run = subprocess.run(
+        [sys.executable, str(script), str(runs)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert runs.read_text() == "ran\n"
+
+
 def test_output_goes_only_to_a_file_that_exists(tmp_path):
     with pytest.raises(ValueError, match="create it first"):
         preloaded.start(sleep_long, stdout=tmp_path / "missing.txt")
@@ -180,17 +201,21 @@ def test_a_preloaded_kernel_runs_code_is_interrupted_and_killed_with_what_it_sta
         assert reply["status"] == "ok"
         assert printed == f"True {tmp_path} True\n"
 
-        client.execute("import time\ntime.sleep(60)")
+        # stop_on_error=False: otherwise ipykernel aborts a request that follows the error at once.
+        client.execute("import time\ntime.sleep(60)", stop_on_error=False)
         time.sleep(0.5)
         manager.interrupt_kernel()
         reply = client.get_shell_msg(timeout=30)["content"]
         assert (reply["status"], reply["ename"]) == ("error", "KeyboardInterrupt")
 
-        reply, printed = execute(
+        reply, _ = execute(
             client,
-            "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint(child.pid)",
+            "import pathlib, subprocess\n"
+            "child = subprocess.Popen(['sleep', '300'])\n"
+            "pathlib.Path('child.pid').write_text(str(child.pid))",
         )
-        child = int(printed)
+        assert reply["status"] == "ok"
+        child = int((tmp_path / "child.pid").read_text())
         manager.shutdown_kernel(now=True)  # SIGKILL to the kernel's process group
         assert not manager.is_alive()
         deadline = time.monotonic() + 10
