@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import inspect
 
+import keras
+import numpy as np
 import pytest
+from keras import layers
+from keras.src.backend.common import global_state
 from learner_code import define, edit, grade
 
 from course_utils import resnet
@@ -17,6 +21,12 @@ from course_utils.grading import (
     check_convolutional_block,
     check_identity_block,
     check_resnet50,
+)
+from course_utils.grading.harness import (
+    build_without_values,
+    fill_weights,
+    filled_outputs,
+    outputs,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -449,6 +459,13 @@ CORRECT_VARIANTS = {
                 "layers.GlobalAveragePooling2D()(X)",
             ),
         ],
+        # The grader builds without drawing initial weights: read, they are drawn on the spot.
+        "reads its weights while it is built": [
+            (
+                "    return model\n",
+                "    print(keras.ops.sum(model.weights[0]))\n    return model\n",
+            )
+        ],
     },
 }
 
@@ -549,3 +566,36 @@ def test_learner_code_that_returns_the_wrong_type_fails_with_what_it_returned(
     passed, printed = grade(function, lambda *args, **kwargs: returned)
     assert passed is False
     assert hint in printed
+
+
+def test_filled_outputs_are_the_outputs_under_fill_weights_with_or_without_initial_values():
+    def small():
+        inputs = keras.Input((8, 8, 3))
+        x = layers.Conv2D(4, 3)(inputs)
+        x = layers.BatchNormalization(axis=3)(x)
+        return keras.Model(inputs, layers.Dense(2, activation="softmax")(layers.Flatten()(x)))
+
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype("float32")
+    with_values = small()
+    fill_weights(with_values)
+    expected = outputs(with_values, x, training=False)
+    without_values = build_without_values(small)
+    assert not any(v._value is not None for v in without_values.weights)  # nothing was drawn
+    np.testing.assert_allclose(filled_outputs(without_values, x), expected, rtol=1e-6)
+    np.testing.assert_allclose(filled_outputs(with_values, x), expected, rtol=1e-6)
+
+
+def test_a_check_leaves_no_variables_waiting_for_values():
+    """Keras would otherwise draw them when a StatelessScope is next left: 0.3 s, in the
+    learner's next cell."""
+    grade("ResNet50", resnet.ResNet50)
+    assert not global_state.get_global_attribute("uninitialized_variables")
+
+
+def test_a_model_that_cannot_be_built_without_initial_values_is_built_with_them():
+    def fussy(input_shape, classes):
+        if global_state.get_global_attribute("stateless_scope") is not None:
+            raise RuntimeError("no values to read")
+        return resnet.ResNet50(input_shape, classes)
+
+    assert grade("ResNet50", fussy) == (True, PASSED + "\n")
