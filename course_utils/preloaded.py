@@ -25,6 +25,8 @@ from multiprocessing import forkserver
 from typing import Any
 
 PRELOAD = "course_utils.kernel_preload"
+# The address of another process's fork server, to fork from instead of starting one's own.
+SERVER_VARIABLE = "COURSE_FORK_SERVER"
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload([PRELOAD])
@@ -92,6 +94,7 @@ def start(
             signal to the group reaches it and the programs it starts, and nothing else.
     """
     streams = {1: _existing_file(stdout), 2: _existing_file(stderr)}
+    shared = _adopt_shared_server()
     process = _context.Process(
         target=_run,
         args=(target, args, dict(os.environ if env is None else env), cwd, streams, new_session),
@@ -103,9 +106,49 @@ def start(
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         process.start()
+    except (FileNotFoundError, ConnectionRefusedError) as error:
+        if not shared:
+            raise
+        raise RuntimeError(
+            f"the fork server at {shared!r} ({SERVER_VARIABLE}) is gone ({error}): the program "
+            f"that started it has ended; unset {SERVER_VARIABLE} to start a server of your own"
+        ) from None
     finally:
         sys.modules["__main__"] = main
     return ForkedProcess(process, [getattr(target, "__qualname__", repr(target)), *args])
+
+
+def sharing_environment(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a program that this process starts (a ``pytest --nbval`` run, say) so that its
+    `start` forks from this process's server (started now if need be) instead of starting a server
+    of its own, which costs 3 CPU-seconds of importing TensorFlow."""
+    server = forkserver._forkserver
+    if _adopt_shared_server() is None:
+        server.ensure_running()
+    address = server._forkserver_address
+    if isinstance(address, bytes):
+        address = address.decode()
+    # Linux's abstract socket names start with a NUL byte, which an environment cannot hold.
+    return {**env, SERVER_VARIABLE: "@" + address[1:] if address.startswith("\0") else address}
+
+
+def _adopt_shared_server() -> str | None:
+    """The address of the server named by COURSE_FORK_SERVER, made this process's server unless
+    it has one of its own; None when there is none to share."""
+    server = forkserver._forkserver
+    address = os.environ.get(SERVER_VARIABLE)
+    with server._lock:
+        if getattr(server, "_course_shared", False):
+            return server._forkserver_address
+        if not address or server._forkserver_pid is not None:
+            return None
+        server._forkserver_address = "\0" + address[1:] if address.startswith("@") else address
+        # Each request hands the child a descriptor for the server's "alive" pipe; the server
+        # watches its owner's, so any open descriptor will do here.
+        server._forkserver_alive_fd = os.open(os.devnull, os.O_RDONLY)
+        server.ensure_running = lambda: None  # it runs, and it is not this process's to start
+        server._course_shared = True
+        return server._forkserver_address
 
 
 def _existing_file(path: str | os.PathLike | None) -> str | None:

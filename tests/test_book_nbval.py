@@ -22,6 +22,7 @@ import pytest
 from learner_code import define, edit, grade
 from nbformat.v4 import new_code_cell, new_output
 
+from course_utils import preloaded
 from course_utils.notebook_tools import (
     BOOK_DIR,
     cell_source,
@@ -38,9 +39,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 NBVAL = [sys.executable, "-m", "pytest", "--nbval", "--nbval-kernel-name", KERNEL_NAME]
 COMMON = ["-p", "no:cacheprovider", "--color=no", "-q"]
-ENV = jupyter_environment(
-    {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
-)
+
+
+def environment() -> dict[str, str]:
+    """For the pytest runs started here: the kernel spec course-preloaded, whose kernels fork
+    from this process's server (no second server importing TensorFlow)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+    return preloaded.sharing_environment(jupyter_environment(env))
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def run_nbval(folder: Path, targets: list[str]) -> dict[tuple[str, int], CellRes
     subprocess.run(
         [*NBVAL, *COMMON, f"--junitxml={report}", "--rootdir", str(folder), *targets],
         cwd=folder,
-        env=ENV,
+        env=environment(),
         capture_output=True,
         text=True,
         timeout=1200,
@@ -215,7 +220,7 @@ def grading(tmp_path_factory) -> Grading:
             sys.executable, "-m", "course_utils.grade_submission", "--keep", str(folder / "graded"),
             *(str(path) for path in submissions.values()), "--", f"--junitxml={report}",
         ],
-        env=ENV, capture_output=True, text=True, timeout=1200,
+        env=environment(), capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     results = parse_junit(report)
     cells = {

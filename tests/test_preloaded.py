@@ -148,6 +148,45 @@ def test_a_forked_process_does_not_run_the_main_script_again(tmp_path):
     assert runs.read_text() == "ran\n"
 
 
+SHARING_CLIENT = """
+import os, sys
+from pathlib import Path
+from course_utils import preloaded
+process = preloaded.start(preloaded_parent, sys.argv[1])
+assert process.wait(timeout=60) == 0
+print(preloaded.forkserver._forkserver._forkserver_pid)  # a server of its own: None
+"""
+
+
+def preloaded_parent(result: str) -> None:
+    Path(result).write_text(str(os.getppid()))
+
+
+def test_a_program_started_with_the_sharing_environment_forks_from_this_process_server(
+    tmp_path,
+):
+    result = tmp_path / "parent.txt"
+    env = preloaded.sharing_environment({**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+    run = subprocess.run(
+        [sys.executable, "-c", "from test_preloaded import *\n" + SHARING_CLIENT, str(result)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "None\n"  # it started no server (no second import of TensorFlow)
+    assert int(result.read_text()) == preloaded.forkserver._forkserver._forkserver_pid
+
+
+def test_a_shared_server_that_is_gone_is_named(tmp_path):
+    env = {**os.environ, preloaded.SERVER_VARIABLE: str(tmp_path / "gone")}
+    run = subprocess.run(
+        [sys.executable, "-c", "import os\nfrom course_utils import preloaded\n"
+         "preloaded.start(os.getpid)"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert f"unset {preloaded.SERVER_VARIABLE}" in run.stderr.splitlines()[-1]
+
+
 def test_output_goes_only_to_a_file_that_exists(tmp_path):
     with pytest.raises(ValueError, match="create it first"):
         preloaded.start(sleep_long, stdout=tmp_path / "missing.txt")
