@@ -99,11 +99,24 @@ def test_the_search_box_finds_the_chapters_about_residual_blocks(book_report):
 
 def test_a_screenshot_of_every_page_is_in_the_build_folder(book_report, built_html):
     for name, page in book_report.pages.items():
-        path = built_html / "_screenshots" / f"{Path(name).name}.png"
+        path = built_html / "_screenshots" / f"{Path(name).name}.jpg"
         assert page.screenshot == path
         data = path.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, name
-        assert int.from_bytes(data[16:20], "big") == 1280, name  # the viewport's width
+        assert data[:3] == b"\xff\xd8\xff" and len(data) > 20_000, name
+        height, width = _jpeg_size(data)
+        assert width == 1280 and height >= 900, name  # the viewport's width, the whole page
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """(height, width) from a JPEG's start-of-frame segment."""
+    index = 2
+    while index < len(data):
+        marker, length = data[index + 1], int.from_bytes(data[index + 2 : index + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            frame = data[index + 5 : index + 9]
+            return int.from_bytes(frame[:2], "big"), int.from_bytes(frame[2:], "big")
+        index += 2 + length
+    raise ValueError("no start-of-frame segment")
 
 
 # --- The check catches breakage ------------------------------------------------------------------
