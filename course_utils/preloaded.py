@@ -173,7 +173,7 @@ def _run(target: Callable, args: tuple, env: dict, cwd, streams: dict, new_sessi
         os.chdir(cwd)
     for fd, path in streams.items():
         if path is not None:
-            sys.stdout.flush() if fd == 1 else sys.stderr.flush()
+            (sys.stdout if fd == 1 else sys.stderr).flush()
             target_fd = os.open(path, os.O_WRONLY | os.O_APPEND)
             os.dup2(target_fd, fd)
             os.close(target_fd)
