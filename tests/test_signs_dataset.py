@@ -445,8 +445,15 @@ def test_read_only_output_folder_is_named(tmp_path):
 @pytest.mark.parametrize("failure", [OSError("No space left on device"), KeyboardInterrupt()])
 @pytest.mark.parametrize("existing", [False, True], ids=["empty-folder", "valid-cache"])
 def test_failure_while_writing_leaves_the_folder_as_it_was(
-    built, tmp_path, monkeypatch, failure, existing
+    built, built_arrays, tmp_path, monkeypatch, failure, existing
 ):
+    """The images are read and verified as always; their decoded pixels come from the session's
+    build (decoding is the other tests' subject, and half a second a run)."""
+    monkeypatch.setattr(
+        sd,
+        "decode_images",
+        lambda images, data, images_dir, desc, progress: built_arrays[f"{desc}/{desc}_set_x"],
+    )
     out = tmp_path / "signs"
     if existing:
         shutil.copytree(built, out)
