@@ -34,6 +34,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from course_utils import preloaded
 from course_utils.grading_outcomes import OUTCOMES_ENV
 from course_utils.notebook_tools import (
     BOOK_DIR,
@@ -163,7 +164,11 @@ def grade(
             "-m",
             "pytest",
             "--nbval-lax",
-            *(["--nbval-current-env"] if fresh_kernels else ["--nbval-kernel-name", KERNEL_NAME]),
+            *(
+                ["--nbval-current-env"]
+                if fresh_kernels or not preloaded.AVAILABLE
+                else ["--nbval-kernel-name", KERNEL_NAME]
+            ),
             "-p",
             "course_utils.grading_outcomes",
             "-p",

@@ -21,15 +21,20 @@ import tempfile
 import time
 import types
 from collections.abc import Callable
-from multiprocessing import forkserver
 from typing import Any
 
 PRELOAD = "course_utils.kernel_preload"
 # The address of another process's fork server, to fork from instead of starting one's own.
 SERVER_VARIABLE = "COURSE_FORK_SERVER"
 
-_context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload([PRELOAD])
+# A fork server needs Unix (Linux, macOS); elsewhere `start` says so and graders start ordinary
+# kernels.
+AVAILABLE = "forkserver" in multiprocessing.get_all_start_methods()
+if AVAILABLE:
+    from multiprocessing import forkserver
+
+    _context = multiprocessing.get_context("forkserver")
+    _context.set_forkserver_preload([PRELOAD])
 
 
 class ForkedProcess:
@@ -93,6 +98,12 @@ def start(
         new_session: give it a session and process group of its own (``os.setsid``), so that a
             signal to the group reaches it and the programs it starts, and nothing else.
     """
+    if not AVAILABLE:
+        raise RuntimeError(
+            "preloaded processes need multiprocessing's 'forkserver' start method, which this "
+            "system lacks (it is Unix-only): start ordinary processes (grade_submission: "
+            "--fresh-kernels)"
+        )
     streams = {1: _existing_file(stdout), 2: _existing_file(stderr)}
     shared = _adopt_shared_server()
     process = _context.Process(
@@ -121,7 +132,10 @@ def start(
 def sharing_environment(env: dict[str, str]) -> dict[str, str]:
     """``env`` for a program that this process starts (a ``pytest --nbval`` run, say) so that its
     `start` forks from this process's server (started now if need be) instead of starting a server
-    of its own, which costs 3 CPU-seconds of importing TensorFlow."""
+    of its own, which costs 3 CPU-seconds of importing TensorFlow. Without a fork server
+    (`AVAILABLE`), ``env`` as it is."""
+    if not AVAILABLE:
+        return dict(env)
     server = forkserver._forkserver
     if _adopt_shared_server() is None:
         server.ensure_running()
@@ -196,6 +210,8 @@ def stop_server(timeout_s: float = STOP_TIMEOUT_S) -> None:
     The server ends once every process forked from it has ended: a run still going after
     ``timeout_s`` seconds is left to finish, and the server with it.
     """
+    if not AVAILABLE:
+        return
     server = forkserver._forkserver
     with server._lock:
         pid = server._forkserver_pid

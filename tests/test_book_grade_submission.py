@@ -151,13 +151,18 @@ def test_the_outcome_plugin_records_each_notebooks_failed_cells(tmp_path, monkey
     [
         ([], ["--nbval-kernel-name", "course-preloaded"]),
         (["--fresh-kernels"], ["--nbval-current-env"]),
+        (["(no fork server)"], ["--nbval-current-env"]),
     ],
-    ids=["preloaded", "fresh"],
+    ids=["preloaded", "fresh", "no-fork-server"],
 )
-def test_submissions_run_in_preloaded_kernels_unless_fresh_ones_are_asked_for(
+def test_submissions_run_in_preloaded_kernels_unless_fresh_ones_are_asked_for_or_needed(
     reference, tmp_path, monkeypatch, options, kernel
 ):
-    """The real runs are tests/test_book_nbval.py's; here only the pytest command is looked at."""
+    """The real runs are tests/test_book_nbval.py's; here only the pytest command is looked at.
+    Where multiprocessing has no fork server (Windows), grading starts ordinary kernels."""
+    if options == ["(no fork server)"]:
+        monkeypatch.setattr("course_utils.preloaded.AVAILABLE", False)
+        options = []
     submission = tmp_path / CHAPTER
     write_notebook_atomic(reference, submission)
     calls = []

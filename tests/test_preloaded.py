@@ -187,6 +187,13 @@ def test_a_shared_server_that_is_gone_is_named(tmp_path):
     assert f"unset {preloaded.SERVER_VARIABLE}" in run.stderr.splitlines()[-1]
 
 
+def test_without_a_fork_server_start_says_so_and_sharing_changes_nothing(monkeypatch):
+    monkeypatch.setattr(preloaded, "AVAILABLE", False)
+    with pytest.raises(RuntimeError, match="--fresh-kernels"):
+        preloaded.start(os.getpid)
+    assert preloaded.sharing_environment({"A": "1"}) == {"A": "1"}
+
+
 def test_output_goes_only_to_a_file_that_exists(tmp_path):
     with pytest.raises(ValueError, match="create it first"):
         preloaded.start(sleep_long, stdout=tmp_path / "missing.txt")
