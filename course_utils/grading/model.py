@@ -101,14 +101,7 @@ def _reference_outputs() -> list[np.ndarray]:
 def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
     what = f"ResNet50(input_shape={input_shape}, classes={classes})"
     try:
-        try:
-            model = build_without_values(
-                lambda: call_learner(function, input_shape, classes, what=what)
-            )
-        except LearnerTimeout:
-            raise
-        except GradingFailure:  # perhaps it reads a variable's values: build it with them
-            model = call_learner(function, input_shape, classes, what=what)
+        model = _call_without_values(function, input_shape, classes, what)
     except LearnerTimeout:
         raise
     except GradingFailure as failure:
@@ -130,6 +123,17 @@ def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
             "input_shape, X_input = layers.Input(input_shape), not from a fixed shape."
         )
     return model
+
+
+def _call_without_values(function: Callable, input_shape: tuple, classes: int, what: str):
+    """The learner's ``function(input_shape, classes)``, built without drawing initial weights;
+    called again, with them, if it fails that way (it may need its variables' values)."""
+    try:
+        return build_without_values(lambda: call_learner(function, input_shape, classes, what=what))
+    except LearnerTimeout:
+        raise
+    except GradingFailure:
+        return call_learner(function, input_shape, classes, what=what)
 
 
 def _check_stem(model: keras.Model) -> None:
