@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -33,15 +32,11 @@ KERNELS = {
 }
 
 
-def children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def nbval_seconds(kernel: str) -> tuple[float, float, dict[str, float]]:
     """(wall seconds, CPU seconds, {notebook: seconds}) of `pytest --nbval book` in quick mode
     with the ``kernel`` kind of kernel."""
-    sys.path.insert(0, str(ROOT))
+    from slow_machine import children_cpu_s
+
     from course_utils.preloaded_kernel import jupyter_environment
 
     env = jupyter_environment({**os.environ, "COURSE_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -64,7 +59,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
     from bench_resnet import cpu_model
 
     results = {"cpu": cpu_model(), "cores": os.cpu_count()}
