@@ -121,6 +121,23 @@ def gather_from_workers(strategy, value: int) -> np.ndarray:
 _GATHER_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def finish_together(strategy, chief: bool, value: int) -> None:
+    """The last collective step of a run (`gather_from_workers` of ``value``): no worker leaves
+    while another still tears its training down.
+
+    The chief may leave as soon as it holds the others' values, before they hold its own: its
+    process ends and closes the connection they read it from. A worker that finds the chief gone
+    at this step has finished its training too, so that is no error for it; for the chief, a
+    worker gone is one.
+    """
+    tf = tensorflow_backend()
+    try:
+        gather_from_workers(strategy, value)
+    except tf.errors.UnavailableError:
+        if chief:
+            raise
+
+
 def apply_multi_worker_fixes(trainer, strategy) -> None:
     """Work around two problems of Keras 3.15's `fit` and `evaluate` with a multi-worker
     MultiWorkerMirroredStrategy, by setting attributes of this one model (nothing global).

@@ -75,6 +75,7 @@ from course_utils.distributed import (  # noqa: E402
     STRATEGIES,
     apply_multi_worker_fixes,
     distributed_batch_and_learning_rate,
+    finish_together,
     gather_from_workers,
     is_chief,
     make_strategy,
@@ -480,8 +481,7 @@ def _train_with_strategy(
                 verbose=verbose,
             )
         _write_json_atomically(write_dir / "history.json", {"recipe": recipe.name, **history})
-        # Finish together: no worker leaves while another still tears its training down.
-        gather_from_workers(strategy, len(history.get("loss", [])))
+        finish_together(strategy, chief, len(history.get("loss", [])))
     finally:
         if not chief:
             shutil.rmtree(write_dir, ignore_errors=True)

@@ -21,6 +21,7 @@ pieces is).
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
 import os
 import shutil
@@ -75,6 +76,7 @@ def _run(recipe, out, data, strategy, **kwargs) -> dict:
 
 
 def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
+    faulthandler.enable()  # a crash in TensorFlow's C++ code leaves a traceback in the log
     distributed.use_logical_cpus(REPLICAS)
     single = distributed.make_strategy("default")
     mirrored = distributed.make_strategy("mirrored")
@@ -94,6 +96,7 @@ def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
 
 
 def worker(data: Path, out: Path, result: Path) -> None:
+    faulthandler.enable()  # a crash in TensorFlow's C++ code leaves a traceback in the log
     strategy = distributed.make_strategy("multi_worker")  # first: before any other TensorFlow work
     started = time.perf_counter()
     first = _run(PER_REPLICA, out, data, strategy, sync_batchnorm=True, max_epochs=1)
