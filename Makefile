@@ -44,8 +44,9 @@ book: data web-assets
 ## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
 ## nbval over every chapter, the unit tests and the built book in headless Chromium.
 ## COURSE_QUICK=1 makes the training chapter train one step of 32 images (its log is not compared).
-## The kernels are forked from a process that has imported TensorFlow (course_utils.preloaded_kernel):
-## each saves the 3 CPU-seconds of importing it; `pytest --nbval book` starts ordinary ones.
+## The kernels are forked from a copy of their pytest process, made once it has collected the tests
+## (course_utils.preloaded_kernel, tests/conftest.py): none imports TensorFlow again (3 CPU-seconds);
+## `pytest --nbval book` starts ordinary ones.
 PYTEST_WORKERS ?= 2
 test: data web-assets browser-packages
 	$(BIN)/ruff check .

@@ -9,11 +9,15 @@ starts.
 
 import gc
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # What ipykernel sets before the learner's code runs; matplotlib reads it when it is imported.
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+# A fork server that is a copy of another process (`preloaded.fork_server_here`) may find
+# matplotlib imported before MPLBACKEND was set.
+_matplotlib_was_loaded = "matplotlib" in sys.modules
 
 import ipykernel.kernelapp  # noqa: E402, F401
 import keras  # noqa: E402, F401
@@ -26,6 +30,9 @@ import course_utils.evaluate  # noqa: E402, F401
 import course_utils.grading  # noqa: E402, F401
 import course_utils.resnet  # noqa: E402, F401
 import course_utils.train  # noqa: E402, F401
+
+if _matplotlib_was_loaded:
+    matplotlib.pyplot.switch_backend(os.environ["MPLBACKEND"])
 
 # What was imported lives as long as the process: the garbage collector need not walk its 300,000
 # objects again in each forked process (every keras.backend.clear_session() collects, 0.14 s a

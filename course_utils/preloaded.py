@@ -7,18 +7,26 @@ with the first of them, imports `course_utils.kernel_preload` once and then fork
 in a few milliseconds. A forked process is a real process of its own: it can be signalled and
 killed, it splits the CPU into logical devices or joins a multi-worker cluster as a fresh one
 does (importing runs no TensorFlow operation), and it ends when its function returns.
+
+A program that has imported TensorFlow itself (the test processes, once they have collected their
+tests) calls `fork_server_here` instead: its server is then a copy of the program, forked before
+TensorFlow starts, and nothing imports TensorFlow a second time.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import types
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +39,7 @@ SERVER_VARIABLE = "COURSE_FORK_SERVER"
 # kernels.
 AVAILABLE = "forkserver" in multiprocessing.get_all_start_methods()
 if AVAILABLE:
-    from multiprocessing import forkserver
+    from multiprocessing import connection, forkserver, resource_tracker
 
     _context = multiprocessing.get_context("forkserver")
     _context.set_forkserver_preload([PRELOAD])
@@ -163,6 +171,77 @@ def _adopt_shared_server() -> str | None:
         server.ensure_running = lambda: None  # it runs, and it is not this process's to start
         server._course_shared = True
         return server._forkserver_address
+
+
+def fork_server_here() -> bool:
+    """Make this process's fork server a copy of this process, forked now, instead of a fresh
+    Python that imports TensorFlow (3 CPU-seconds): for a program that has imported TensorFlow
+    itself and has not started it yet (a test process after collecting its tests).
+
+    The copy imports the rest of `PRELOAD` and serves as a fresh server would. It keeps this
+    process's modules and memory, and its file descriptors 1 and 2 (``sys.stdout`` and
+    ``sys.stderr`` are set back to them), but not its exit handlers: a forked process runs only
+    ``logging.shutdown``, `stop_server` and those registered after this call, as one forked from
+    a fresh server.
+
+    Returns:
+        Whether the server was forked. False, with nothing changed, where there is no fork
+        server (`AVAILABLE`), where this process has a server or shares one, or where TensorFlow
+        has run an operation here (its threads would be missing in the copy).
+    """
+    if not AVAILABLE or _adopt_shared_server() is not None or _tensorflow_started():
+        return False
+    server = forkserver._forkserver
+    with server._lock:
+        if server._forkserver_pid is not None:
+            return False
+        resource_tracker.ensure_running()
+        address = connection.arbitrary_address("AF_UNIX")
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(address)
+            if not address.startswith("\0"):
+                os.chmod(address, 0o600)
+            listener.listen()
+            # Every process forked from the server holds the write end of the "alive" pipe, as
+            # this one does: the server stops once they have all ended.
+            alive_r, alive_w = os.pipe()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _serve(listener.fileno(), alive_r, alive_w)
+            os.close(alive_r)
+        server._forkserver_address = address
+        server._forkserver_alive_fd = alive_w
+        server._forkserver_pid = pid
+    return True
+
+
+def _tensorflow_started() -> bool:
+    if "tensorflow" not in sys.modules:
+        return False
+    from tensorflow.python.eager import context
+
+    return context._context is not None and context._context._initialized
+
+
+def _serve(listener_fd: int, alive_r: int, alive_w: int) -> None:
+    """In the forked copy: serve fork requests until every owner of ``alive_w`` has ended."""
+    code = 1
+    try:
+        os.close(alive_w)
+        forkserver._forkserver._lock = threading.Lock()
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        atexit._clear()
+        atexit.register(logging.shutdown)
+        atexit.register(stop_server)
+        forkserver.main(listener_fd, alive_r, [PRELOAD])
+    except SystemExit:  # the alive pipe closed: the normal end
+        code = 0
+    except BaseException:  # noqa: BLE001 - the server's own failure, told on its stderr
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def _existing_file(path: str | os.PathLike | None) -> str | None:

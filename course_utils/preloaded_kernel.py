@@ -14,7 +14,9 @@ TensorFlow and Keras find them loaded.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +74,24 @@ def run_kernel(arguments: list[str]) -> None:
 
 
 class PreloadedKernelProvisioner(LocalProvisioner):
-    """Starts the kernels of the spec ``course-preloaded`` with `course_utils.preloaded`."""
+    """Starts the kernels of the spec ``course-preloaded`` with `course_utils.preloaded`.
+
+    Each kernel gets a temporary folder of its own (``TMPDIR``), removed when the kernel is
+    cleaned up: a killed kernel (``pytest --nbval`` kills its kernels) skips the exit handlers that
+    would remove what it left there, such as the files TensorFlow's autograph writes.
+    """
+
+    temporary_folder: str | None = None
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         cwd = kwargs.get("cwd")
+        env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
+        self.temporary_folder = tempfile.mkdtemp(prefix="course-kernel-", dir=env.get("TMPDIR"))
+        env["TMPDIR"] = self.temporary_folder
         self.process = preloaded.start(
             run_kernel,
             kernel_arguments(cmd),
-            env=kwargs.get("env"),
+            env=env,
             cwd=cwd,
             stdout=_output_file(kwargs.get("stdout")),
             stderr=_output_file(kwargs.get("stderr")),
@@ -89,3 +101,9 @@ class PreloadedKernelProvisioner(LocalProvisioner):
         self.pgid = self.pid  # its own session: the group is never the fork server's
         self.cwd = cwd or Path.cwd()
         return self.connection_info
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart)
+        if self.temporary_folder is not None:
+            shutil.rmtree(self.temporary_folder, ignore_errors=True)
+            self.temporary_folder = None

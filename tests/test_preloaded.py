@@ -4,11 +4,13 @@ interrupted, killed and waited for, and still configure TensorFlow before it sta
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -187,6 +189,78 @@ def test_a_shared_server_that_is_gone_is_named(tmp_path):
     assert f"unset {preloaded.SERVER_VARIABLE}" in run.stderr.splitlines()[-1]
 
 
+MARK = "fresh"  # what a fresh import of this module holds
+
+
+def program_forking_its_server(result: str, out: str, err: str, ran: str) -> None:
+    """Runs forked, as a program that has imported TensorFlow and, before it, matplotlib with
+    the Agg backend: forks its fork server from itself, then two processes from that server."""
+    import io
+
+    import matplotlib.pyplot
+
+    global MARK
+    MARK = "set by the program"  # seen by a copy of this process, not by a fresh server
+    sys.modules.pop(preloaded.PRELOAD, None)  # as in a program that never imported it
+    os.environ.pop("MPLBACKEND", None)
+    matplotlib.pyplot.switch_backend("agg")
+    atexit.register(lambda: Path(ran).write_text(Path(ran).read_text() + "handler\n"))
+    sys.stdout = io.StringIO()  # as pytest's capture does
+    assert preloaded.fork_server_here()
+    assert not preloaded.fork_server_here()  # one server
+    for target, path in ((describe_self, result), (describe_copy, f"{result}.copy")):
+        assert preloaded.start(target, path, stdout=out, stderr=err).wait(timeout=60) == 0
+
+
+def describe_copy(result: str) -> None:
+    """Runs forked: what it inherited from its server's memory, and the plotting backend."""
+    import matplotlib
+
+    found = {"mark": MARK, "backend": matplotlib.get_backend()}
+    Path(result).write_text(json.dumps(found))
+
+
+def start_tensorflow_then_fork_a_server(result: str) -> None:
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1.0  # TensorFlow's thread pools now run
+    forked = preloaded.fork_server_here()
+    Path(result).write_text(json.dumps([forked, preloaded.forkserver._forkserver._forkserver_pid]))
+
+
+def _own_server_environment() -> dict:
+    return {k: v for k, v in os.environ.items() if k != preloaded.SERVER_VARIABLE}
+
+
+def test_a_program_that_has_imported_tensorflow_forks_its_server_from_itself(tmp_path):
+    """No fresh Python imports TensorFlow again: the server is a copy of the program."""
+    result, out, err, ran, log = (tmp_path / n for n in ("r.json", "out", "err", "ran", "log"))
+    for path in (out, err, ran, log):
+        path.write_text("")
+    program = preloaded.start(
+        program_forking_its_server, *map(str, (result, out, err, ran)),
+        env=_own_server_environment(), stdout=log, stderr=log,
+    )  # fmt: skip
+    assert program.wait(timeout=120) == 0, log.read_text()
+    assert json.loads(result.read_text())["tensorflow_loaded"]
+    copy = json.loads(Path(f"{result}.copy").read_text())
+    assert copy["mark"] == "set by the program"  # the server was a copy of the program
+    assert copy["backend"] == "module://matplotlib_inline.backend_inline"  # as in a kernel
+    # Output to the files given, though the program had replaced sys.stdout.
+    assert out.read_text() == "to stdout\n" and err.read_text() == "to stderr\n"
+    # The program's exit handler ran once, in the program, not in the processes it forked.
+    assert ran.read_text() == "handler\n"
+
+
+def test_a_server_is_not_forked_from_a_program_where_tensorflow_has_started(tmp_path):
+    result = tmp_path / "result.json"
+    process = preloaded.start(
+        start_tensorflow_then_fork_a_server, str(result), env=_own_server_environment()
+    )
+    assert process.wait(timeout=120) == 0
+    assert json.loads(result.read_text()) == [False, None]
+
+
 def test_without_a_fork_server_start_says_so_and_sharing_changes_nothing(monkeypatch):
     monkeypatch.setattr(preloaded, "AVAILABLE", False)
     with pytest.raises(RuntimeError, match="--fresh-kernels"):
@@ -241,11 +315,17 @@ def test_a_preloaded_kernel_runs_code_is_interrupted_and_killed_with_what_it_sta
         client.wait_for_ready(timeout=60)
         reply, printed = execute(
             client,
-            "import os, sys\n"
-            "print('tensorflow' in sys.modules, os.getcwd(), os.getsid(0) == os.getpid())",
+            "import os, sys, tempfile\n"
+            "print('tensorflow' in sys.modules, os.getcwd(), os.getsid(0) == os.getpid())\n"
+            "print(tempfile.mkdtemp(prefix='left-behind-'))",
         )
         assert reply["status"] == "ok"
-        assert printed == f"True {tmp_path} True\n"
+        found, left_behind = printed.splitlines()
+        assert found == f"True {tmp_path} True"
+        # A temporary folder of its own, inside this process's.
+        kernel_folder = Path(left_behind).parent
+        assert kernel_folder.parent == Path(tempfile.gettempdir())
+        assert kernel_folder.name.startswith("course-kernel-")
 
         # stop_on_error=False: otherwise ipykernel aborts a request that follows the error at once.
         client.execute("import time\ntime.sleep(60)", stop_on_error=False)
@@ -268,6 +348,7 @@ def test_a_preloaded_kernel_runs_code_is_interrupted_and_killed_with_what_it_sta
         while _alive(child) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(child), "the kernel's own subprocess outlived it"
+        assert not kernel_folder.exists()  # removed with the killed kernel
     finally:
         client.stop_channels()
         if manager.is_alive():
