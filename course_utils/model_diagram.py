@@ -7,7 +7,6 @@ architecture. :func:`show_model_diagram` does that.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ def graphviz_available() -> bool:
 
 def show_model_diagram(
     model, stored_image: str | Path, *, width: int | None = None, **plot_kwargs
-) -> Path | None:
+) -> Image | None:
     """Display ``keras.utils.plot_model(model)``, or ``stored_image`` with a note explaining why.
 
     Args:
@@ -36,23 +35,24 @@ def show_model_diagram(
         **plot_kwargs: passed to ``keras.utils.plot_model`` (``show_shapes=True``, ``dpi`` ...).
 
     Returns:
-        The path of the image displayed, or None when neither could be displayed (a note
-        says why; this function never raises for a missing Graphviz or image).
+        The image displayed (its PNG bytes in ``.data``), or None when neither could be displayed
+        (a note says why; this function never raises for a missing Graphviz or image).
     """
     if graphviz_available():
         import keras
 
-        # A file of its own: two notebooks drawing the same model must not share one.
-        handle, name = tempfile.mkstemp(prefix=f"{model.name}_", suffix="_diagram.png")
-        os.close(handle)
-        target = Path(name)
-        try:
-            keras.utils.plot_model(model, to_file=str(target), **plot_kwargs)
-        except (ImportError, OSError) as error:  # dot is present but failed
-            display(Markdown(f"*Graphviz could not draw the model ({error}).*"))
-        else:
-            display(Image(filename=str(target), width=width))
-            return target
+        # A folder of its own, removed once the drawing is read: two notebooks drawing the same
+        # model must not share a file, and no drawing is left behind.
+        with tempfile.TemporaryDirectory(prefix="course-diagram-") as folder:
+            target = Path(folder) / f"{model.name}.png"
+            try:
+                keras.utils.plot_model(model, to_file=str(target), **plot_kwargs)
+            except (ImportError, OSError) as error:  # dot is present but failed
+                display(Markdown(f"*Graphviz could not draw the model ({error}).*"))
+            else:
+                image = Image(filename=str(target), width=width)  # reads the PNG now
+                display(image)
+                return image
 
     stored = Path(stored_image)
     if stored.is_file():
@@ -65,8 +65,9 @@ def show_model_diagram(
                 "cell again."
             )
         )
-        display(Image(filename=str(stored), width=width))
-        return stored
+        image = Image(filename=str(stored), width=width)
+        display(image)
+        return image
     display(
         Markdown(
             "**Note:** Graphviz's `dot` program is not installed here and the stored diagram "

@@ -35,10 +35,11 @@ def test_the_stored_diagram_is_committed_and_is_a_png():
 
 def test_without_dot_it_explains_and_shows_the_stored_diagram(monkeypatch, shown, small_model):
     monkeypatch.setattr(model_diagram.shutil, "which", lambda name: None)
-    assert model_diagram.show_model_diagram(small_model, STORED, show_shapes=True) == STORED
+    returned = model_diagram.show_model_diagram(small_model, STORED, show_shapes=True)
     note, image = shown
     assert isinstance(note, Markdown) and "Graphviz" in note.data and "not installed" in note.data
     assert isinstance(image, Image) and image.data == STORED.read_bytes()
+    assert returned is image
 
 
 def test_without_dot_or_stored_diagram_it_only_explains(monkeypatch, shown, small_model, tmp_path):
@@ -49,8 +50,12 @@ def test_without_dot_or_stored_diagram_it_only_explains(monkeypatch, shown, smal
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
-def test_with_dot_it_draws_the_model(shown, small_model):
-    path = model_diagram.show_model_diagram(small_model, STORED, show_shapes=True, dpi=40)
-    assert path != STORED and path.read_bytes()[:4] == b"\x89PNG"
+def test_with_dot_it_draws_the_model_and_leaves_no_file_behind(
+    shown, small_model, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(model_diagram.tempfile, "tempdir", str(tmp_path))
+    returned = model_diagram.show_model_diagram(small_model, STORED, show_shapes=True, dpi=40)
     (image,) = shown
-    assert isinstance(image, Image)
+    assert isinstance(image, Image) and returned is image
+    assert image.data[:4] == b"\x89PNG" and image.data != STORED.read_bytes()
+    assert list(tmp_path.iterdir()) == []
