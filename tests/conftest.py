@@ -31,6 +31,9 @@ def pytest_collection_finish(session):
         # The server's output, and that of the kernels it forks, goes into pytest's capture of
         # this process's output, as an ordinary kernel's would: not to the terminal.
         capture = session.config.pluginmanager.getplugin("capturemanager")
+        if capture is None:  # pytest -p no:capture
+            preloaded.fork_server_here()
+            return
         capture.resume_global_capture()
         try:
             preloaded.fork_server_here()
