@@ -10,7 +10,7 @@ DATA_DIR := data/signs
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 
-.PHONY: all book test setup system-packages data web-assets lint format execute book-check \
+.PHONY: all book test unit setup system-packages data web-assets lint format execute book-check \
 	browser-packages browser-check pdf student lab clean
 
 all: book
@@ -32,7 +32,7 @@ web-assets: setup
 	$(BIN)/python scripts/fetch_web_assets.py
 
 data: setup
-	$(BIN)/python -m course_utils.signs_dataset prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
+	$(BIN)/python -m course_utils.data.signs_dataset prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
 
 ## The main job: build the HTML book from the notebooks' stored outputs.
 book: data web-assets
@@ -42,18 +42,18 @@ book: data web-assets
 
 ## Every test: lint, the nitpicky book build, then one pytest run shared by PYTEST_WORKERS processes
 ## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
-## nbval over every chapter, the unit tests and the built book in headless Chromium.
-## COURSE_QUICK=1 makes the training chapter train one step of 32 images (its log is not compared).
-## The kernels are forked from a copy of their pytest process, made once it has collected the tests
-## (course_utils.preloaded_kernel, tests/conftest.py): none imports TensorFlow again (3 CPU-seconds);
-## `pytest --nbval book` starts ordinary ones.
+## nbval over every chapter, the unit, system and browser tests, and the benchmarks' own tests.
+## COURSE_QUICK=1 makes the training chapters train briefly (their logs are not compared).
 PYTEST_WORKERS ?= 2
 test: data web-assets browser-packages
 	$(BIN)/ruff check .
 	$(MAKE) book-check
-	COURSE_QUICK=1 JUPYTER_PATH=$(CURDIR)/course_utils/jupyter $(BIN)/python -m pytest \
-		-n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
-		book tests --nbval --nbval-kernel-name course-preloaded -p no:cacheprovider
+	COURSE_QUICK=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope \
+		--no-loadscope-reorder book tests benchmarks --nbval --nbval-current-env -p no:cacheprovider
+
+## The fast tier: unit tests only (no notebook, no subprocess, no browser).
+unit: data
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/unit -p no:cacheprovider
 
 book-check: setup web-assets
 	$(BIN)/jupyter-book build . -n -W --keep-going
@@ -83,11 +83,11 @@ format: setup
 
 ## Re-run every chapter and store its outputs (after changing a chapter or the code it uses).
 execute: data
-	$(BIN)/python -m course_utils.execute_book
+	$(BIN)/python -m course_tools.execute_book
 
 ## The student version of the notebooks (solutions blanked) goes to student/ (git-ignored).
 student: setup
-	$(BIN)/python -m course_utils.student_version --out student
+	$(BIN)/python -m course_tools.student_version --out student
 
 lab: data
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev,lab]'

@@ -24,14 +24,13 @@ import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from course_utils.augment import SignAugmentation  # noqa: E402
-from course_utils.resnet import ResNet50  # noqa: E402
+from course_utils.resnet import ResNet50
+from course_utils.training.augment import SignAugmentation
 
 INPUT_SHAPE = (64, 64, 3)
 CLASSES = 6

@@ -28,7 +28,6 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
@@ -55,22 +54,7 @@ def pytest_configure(config):
 def _cpu_now() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _fork_server_cpu()
-
-
-def _fork_server_cpu() -> float:
-    """CPU seconds of this process's multiprocessing fork server and of the children it reaped
-    (0 when it has none)."""
-    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), counted from the state (3rd).
-    ticks = sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def part_of(nodeid: str) -> str:

@@ -1,10 +1,22 @@
-"""Reference code, data loading and graders for the Residual Networks course.
+"""What the chapters of the Residual Networks course import.
 
-Modules:
-    resnet          identity_block, convolutional_block and ResNet50 (the graded reference).
-    resnets_utils   load_dataset and convert_to_one_hot, the course's data interface.
-    signs_dataset   builds the SIGNS-format data files from the Sign Language Digits images.
-    grading         check_identity_block, check_convolutional_block, check_resnet50.
+    resnet          identity_block, convolutional_block and ResNet50: the graded reference model
+    resnets_utils   load_dataset and convert_to_one_hot: the course's data interface
+    data            builds and checks the SIGNS data files; tf.data pipelines
+    grading         check_identity_block, check_convolutional_block, check_resnet50
+    training        recipes, the training loop (one device or many), augmentation, model card
+    evaluate        scores, predictions and photos from files
+    weights         the shipped trained weights
+    model_diagram, skip_experiment
+                    the architecture diagram (chapter 04), the plain-versus-residual experiment
+                    (chapter 07)
+
+The instructors' and maintainers' tools live in the package ``course_tools`` beside this one.
+Keras runs on TensorFlow unless KERAS_BACKEND says otherwise.
 """
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"

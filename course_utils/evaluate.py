@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from course_utils.augment import stress_test_parameters, transform_images
+from course_utils.training.augment import stress_test_parameters, transform_images
 
 IMAGE_SIZE = 64
 
@@ -106,7 +106,7 @@ def load_image(source: str | Path | bytes, size: int = IMAGE_SIZE) -> np.ndarray
     """
     name = "the uploaded bytes" if isinstance(source, bytes) else str(source)
     try:
-        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
         with stream, Image.open(stream) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
             image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)

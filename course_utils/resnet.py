@@ -10,13 +10,9 @@ the book: the chapters show these functions verbatim and the student version bla
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
-from keras.initializers import glorot_uniform  # noqa: E402
+import keras
+from keras import layers
+from keras.initializers import glorot_uniform
 
 # (stage, filters (F1, F2, F3), number of blocks, stride of the stage's convolutional block)
 RESNET50_STAGES = (

@@ -18,9 +18,9 @@ from typing import NamedTuple
 import h5py
 import numpy as np
 
-from course_utils.data_errors import SignsDataError, rebuild_fix
-from course_utils.paths import TEST_FILE, TRAIN_FILE
-from course_utils.signs_dataset import ensure_signs_data
+from course_utils.data.errors import SignsDataError, rebuild_fix
+from course_utils.data.paths import TEST_FILE, TRAIN_FILE
+from course_utils.data.signs_dataset import ensure_signs_data
 
 
 class SignsSet(NamedTuple):

@@ -27,17 +27,14 @@ number or a plain dict of them.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from course_utils.resnets_utils import load_dataset  # noqa: E402
+from course_utils.resnets_utils import load_dataset
 
 N_CLASSES = 6
 THUMBNAIL = 8

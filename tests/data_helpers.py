@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from local_server import serve_folder
 
-from course_utils import signs_dataset
+from course_utils.data import signs_dataset
 
 __all__ = ["serve_folder"]  # re-exported for the data tests
-from course_utils.paths import TEST_FILE, TRAIN_FILE, default_source_dir
+from course_utils.data.paths import TEST_FILE, TRAIN_FILE, default_source_dir
 
 USED_DIGITS = signs_dataset.CLASSES
 GITHUB_PREFIX = "Sign-Language-Digits-Dataset-4b09433ef9d5c60602e8805bb54b8aa2428527f8/"

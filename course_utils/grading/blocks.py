@@ -26,6 +26,7 @@ from course_utils.grading.harness import (
     agreement,
     as_model,
     call_learner,
+    consumers,
     fill_weights,
     layers_of,
     outputs_in_both_modes,
@@ -266,8 +267,7 @@ def _check_layers(model: keras.Model, case: BlockCase) -> None:
     n_bn = len(layers_of(model, layers.BatchNormalization))
     if n_bn != len(roles):
         for conv in convs:
-            consumers = [node.operation for node in conv._outbound_nodes]
-            if not any(isinstance(op, layers.BatchNormalization) for op in consumers):
+            if not any(isinstance(op, layers.BatchNormalization) for op in consumers(model, conv)):
                 raise GradingFailure(
                     f"the {roles[tuple(conv.kernel.shape)]} is not followed by "
                     "BatchNormalization(axis=3): every Conv2D of the block, the shortcut's "

@@ -21,7 +21,6 @@ from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
     LearnerTimeout,
-    build_without_values,
     call_learner,
     filled_outputs,
     layers_of,
@@ -57,7 +56,7 @@ HEAD_RECIPE = (
 )
 
 
-def check_resnet50(ResNet50: Callable) -> bool:  # noqa: N803 - the course's name
+def check_resnet50(ResNet50: Callable) -> bool:
     """Grade a learner's ``ResNet50(input_shape=(64, 64, 3), classes=6)``.
 
     Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
@@ -94,14 +93,14 @@ def _inputs() -> np.ndarray:
 def _reference_outputs() -> list[np.ndarray]:
     """The reference's stem, block and final outputs under ``fill_value``: computed once per
     process, as they never change."""
-    reference = build_without_values(lambda: resnet.ResNet50(INPUT_SHAPE, CLASSES))
+    reference = resnet.ResNet50(INPUT_SHAPE, CLASSES)
     return filled_outputs(_probe(reference), _inputs())
 
 
 def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
     what = f"ResNet50(input_shape={input_shape}, classes={classes})"
     try:
-        model = _call_without_values(function, input_shape, classes, what)
+        model = call_learner(function, input_shape, classes, what=what)
     except LearnerTimeout:
         raise
     except GradingFailure as failure:
@@ -123,17 +122,6 @@ def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
             "input_shape, X_input = layers.Input(input_shape), not from a fixed shape."
         )
     return model
-
-
-def _call_without_values(function: Callable, input_shape: tuple, classes: int, what: str):
-    """The learner's ``function(input_shape, classes)``, built without drawing initial weights;
-    called again, with them, if it fails that way (it may need its variables' values)."""
-    try:
-        return build_without_values(lambda: call_learner(function, input_shape, classes, what=what))
-    except LearnerTimeout:
-        raise
-    except GradingFailure:
-        return call_learner(function, input_shape, classes, what=what)
 
 
 def _check_stem(model: keras.Model) -> None:

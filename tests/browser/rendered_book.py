@@ -41,7 +41,7 @@ import yaml
 
 # The tests folder, for `local_server` when this file runs on its own.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from local_server import serve_folder  # noqa: E402
+from local_server import serve_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_HTML = PROJECT_ROOT / "_build" / "html"
@@ -298,7 +298,7 @@ def _check_widgets(page, report: PageReport) -> None:
         return
     try:
         page.wait_for_function(JS_WIDGETS_SETTLED, arg=views, timeout=TIMEOUT_MS)
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError; the count below tells
+    except Exception:
         pass
     rendered = page.evaluate(JS_WIDGETS_RENDERED) >= views
     if not rendered:
@@ -316,7 +316,7 @@ def _check_widgets(page, report: PageReport) -> None:
                 arg=before["shown"],
                 timeout=5_000,
             )
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError; reported below
+        except Exception:
             pass
         after = page.evaluate(JS_WIDGET_AREA, index)
         summary["moved"].append({"before": before, "after": after})
@@ -353,7 +353,7 @@ def _search(page, recorder: _Recorder, base: str, word: str, screenshots) -> Pag
         box.press("Enter")
         page.wait_for_url(f"**/search.html?q={word}*", timeout=TIMEOUT_MS)
         page.wait_for_selector("#search-results li", timeout=TIMEOUT_MS)
-    except Exception as error:  # noqa: BLE001 - reported as a problem
+    except Exception as error:
         report.problems.append(f"searching for {word!r} failed: {str(error).splitlines()[0]}")
     report.search_results = page.evaluate(
         "() => [...document.querySelectorAll('#search-results li a')].map((a) => a.href)"
@@ -435,7 +435,7 @@ def check_book(
                     _check_images(page, report)
                     _check_headings(page, report)
                     _check_navigation(page, report, base, pages, index)
-                except Exception as error:  # noqa: BLE001 - a broken page; reported
+                except Exception as error:
                     report.problems.append(f"could not check the page: {error}")
                 _screenshot(page, report, screenshots)
                 page.wait_for_timeout(100)  # late console messages

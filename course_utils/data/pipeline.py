@@ -1,0 +1,278 @@
+"""The course's input pipeline: one preprocessing function, two sources (memory and files), the
+same batches from both.
+
+* `preprocess` turns uint8 images and integer labels into what the network trains on: float32
+  images `X / 255.0` in [0, 1] and float32 one-hot labels. The course's in-memory arrays
+  (`train.prepare_data`) and both tf.data sources below are made by this one function.
+* `memory_examples` serves a split held in memory; `file_examples` streams a split from its SIGNS
+  HDF5 file, `chunk_size` images at a time (`tf.data.Dataset.from_generator`), so that only a
+  chunk and the shuffle buffer are ever in memory: the way to train on image sets that do not fit
+  in memory (all ten digits, full resolution, more photos).
+* `training_batches` and `evaluation_batches` batch either source in the same way. For the same
+  data, seed and shuffle buffer both sources give identical batches (tests/unit/test_data_pipeline.py).
+
+Shuffling is seeded by the seed and the epoch number, so a run resumed from the checkpoint of
+epoch k sees the batches that the uninterrupted run saw, and every worker of a multi-worker run
+builds the same order. tf.distribute then hands each replica its slice of every global batch
+(auto-shard policy DATA: every worker reads the files and keeps its share of each batch).
+
+TensorFlow is imported only by the functions that build datasets: `preprocess`, and with it
+`course_utils.training.train` without a strategy, also serves Keras's JAX backend.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from course_utils.data.errors import SignsDataError, rebuild_fix
+from course_utils.data.paths import TEST_FILE, TRAIN_FILE
+from course_utils.resnets_utils import convert_to_one_hot, load_dataset
+
+DEFAULT_CHUNK_SIZE = 256  # images read from a file at a time
+DEFAULT_SHUFFLE_BUFFER = 4096  # examples; the whole split when it is smaller (SIGNS: 1080)
+EPOCH_SEED_STRIDE = 100_003  # shuffle seed of epoch e: seed * EPOCH_SEED_STRIDE + e
+
+
+def preprocess(images, labels, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The course's preprocessing: scale the images to [0, 1] and one-hot encode the labels.
+
+    Args:
+        images: uint8 array (m, H, W, 3), values 0-255.
+        labels: integer labels in 0..n_classes-1, any shape with m elements ((m,) or (1, m)).
+        n_classes: the number of classes.
+
+    Returns:
+        (X (m, H, W, 3) float32 = images / 255.0, Y (m, n_classes) float32 one-hot).
+
+    Raises:
+        ValueError: the images are not uint8 (already scaled?) or a label is out of range.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"images must be uint8 (0-255), got {images.dtype}: preprocess scales them once"
+        )
+    X = (images / 255.0).astype("float32")
+    Y = convert_to_one_hot(labels, n_classes).T.astype("float32")
+    return X, Y
+
+
+@dataclass(frozen=True)
+class Examples:
+    """One split as a `tf.data.Dataset` of single preprocessed examples, in stored order.
+
+    Attributes:
+        dataset: elements (image (H, W, 3) float32 in [0, 1], label (n_classes,) float32 one-hot).
+        count: the number of examples.
+        image_shape: (H, W, 3).
+        n_classes: the number of classes.
+    """
+
+    dataset: Any
+    count: int
+    image_shape: tuple[int, int, int]
+    n_classes: int
+
+
+def memory_examples(images, labels, n_classes: int) -> Examples:
+    """A split held in memory (uint8 images and integer labels, as `load_dataset` returns them)."""
+    tf = _tensorflow()
+    X, Y = preprocess(images, labels, n_classes)
+    dataset = tf.data.Dataset.from_tensor_slices((X, Y))
+    return Examples(dataset, len(X), tuple(X.shape[1:]), n_classes)
+
+
+def file_examples(
+    path: Path | str,
+    prefix: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_examples: int | None = None,
+) -> Examples:
+    """A split streamed from a SIGNS HDF5 file, `chunk_size` images at a time.
+
+    Args:
+        path: the file (`train_signs.h5` or `test_signs.h5` format).
+        prefix: "train" or "test" (the datasets are `<prefix>_set_x`, `<prefix>_set_y`).
+        chunk_size: images read and preprocessed at a time.
+        max_examples: stream only the first this many examples.
+
+    Raises:
+        SignsDataError: the file is missing or is not SIGNS data (checked before streaming; a
+            label out of range is reported when its chunk is read).
+    """
+    tf = _tensorflow()
+    path = Path(path)
+    count, image_shape, n_classes = _inspect(path, prefix)
+    if max_examples is not None:
+        count = min(count, max_examples)
+
+    def chunks():
+        with h5py.File(path, "r") as f:
+            x_set, y_set = f[f"{prefix}_set_x"], f[f"{prefix}_set_y"]
+            for start in range(0, count, chunk_size):
+                stop = min(start + chunk_size, count)
+                labels = y_set[0, start:stop] if y_set.ndim == 2 else y_set[start:stop]
+                try:
+                    yield preprocess(x_set[start:stop], labels, n_classes)
+                except ValueError as e:
+                    raise SignsDataError(
+                        f"the SIGNS file {path}, images {start}..{stop - 1}: {e}. {rebuild_fix()}"
+                    ) from e
+
+    signature = (
+        tf.TensorSpec((None, *image_shape), tf.float32),
+        tf.TensorSpec((None, n_classes), tf.float32),
+    )
+    dataset = tf.data.Dataset.from_generator(chunks, output_signature=signature).unbatch()
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
+    return Examples(dataset, count, image_shape, n_classes)
+
+
+def _inspect(path: Path, prefix: str) -> tuple[int, tuple[int, int, int], int]:
+    """(count, image shape, number of classes) of a SIGNS file, read without loading images."""
+    if not path.is_file():
+        raise SignsDataError(f"the SIGNS file {path} is missing. {rebuild_fix()}")
+    try:
+        with h5py.File(path, "r") as f:
+            keys = (f"{prefix}_set_x", f"{prefix}_set_y", "list_classes")
+            x, y, classes = (f.get(key) for key in keys)
+            if not all(isinstance(d, h5py.Dataset) for d in (x, y, classes)):
+                raise SignsDataError(
+                    f"the SIGNS file {path} lacks {prefix}_set_x, {prefix}_set_y or list_classes "
+                    f"(it holds {sorted(f.keys())}). {rebuild_fix()}"
+                )
+            if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3 or x.shape[0] == 0:
+                raise SignsDataError(
+                    f"the SIGNS file {path}: {prefix}_set_x is {x.dtype} {x.shape}; expected uint8 "
+                    f"(m, height, width, 3), m > 0. {rebuild_fix()}"
+                )
+            n_labels = y.shape[-1] if y.ndim == 2 and y.shape[0] == 1 else y.shape[0]
+            if y.ndim not in (1, 2) or n_labels != x.shape[0]:
+                raise SignsDataError(
+                    f"the SIGNS file {path} holds {x.shape[0]} images but {prefix}_set_y has "
+                    f"shape {y.shape}. {rebuild_fix()}"
+                )
+            return int(x.shape[0]), tuple(int(n) for n in x.shape[1:]), int(len(classes))
+    except OSError as e:
+        raise SignsDataError(f"the SIGNS file {path} is not a readable HDF5 file ({e}).") from e
+
+
+def signs_examples(
+    data_dir: Path | str | None = None,
+    stream: bool = False,
+    max_train_images: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> tuple[Examples, Examples]:
+    """The SIGNS training and test splits, held in memory or streamed from their files.
+
+    Args:
+        data_dir: SIGNS data folder (None: the course's default, built first if needed).
+        stream: read the files chunk by chunk instead of loading them.
+        max_train_images: use the first this many training images only.
+        chunk_size: images read at a time when streaming.
+
+    Returns:
+        (train, test) Examples.
+    """
+    if not stream:
+        X_train, Y_train, X_test, Y_test, classes = load_dataset(data_dir)
+        n_classes = len(classes)
+        train = memory_examples(
+            X_train[:max_train_images], Y_train[0, :max_train_images], n_classes
+        )
+        return train, memory_examples(X_test, Y_test, n_classes)
+    if data_dir is None:
+        from course_utils.data.signs_dataset import ensure_signs_data
+
+        data_dir = ensure_signs_data()
+    folder = Path(data_dir)
+    train = file_examples(folder / TRAIN_FILE, "train", chunk_size, max_train_images)
+    test = file_examples(folder / TEST_FILE, "test", chunk_size)
+    if (train.image_shape, train.n_classes) != (test.image_shape, test.n_classes):
+        raise SignsDataError(
+            f"{folder / TRAIN_FILE} and {folder / TEST_FILE} hold different image sizes or "
+            f"classes. {rebuild_fix()}"
+        )
+    return train, test
+
+
+def steps_per_epoch(count: int, global_batch_size: int, drop_remainder: bool) -> int:
+    """Batches in one epoch of `count` examples."""
+    if drop_remainder:
+        return count // global_batch_size
+    return math.ceil(count / global_batch_size)
+
+
+def training_batches(
+    examples: Examples,
+    global_batch_size: int,
+    seed: int = 0,
+    first_epoch: int = 0,
+    last_epoch: int = 1,
+    shuffle: bool = True,
+    shuffle_buffer: int | None = None,
+    drop_remainder: bool = False,
+):
+    """The batches of epochs first_epoch..last_epoch-1, one after another, as one dataset.
+
+    Args:
+        examples: the training split.
+        global_batch_size: the batch of one training step, all replicas together (tf.distribute
+            splits it between the replicas).
+        seed: epoch e is shuffled with seed `seed * EPOCH_SEED_STRIDE + e` (and the global seed
+            that `keras.utils.set_random_seed` sets), so each epoch's order does not depend on
+            where the run started.
+        first_epoch, last_epoch: the epochs to cover (0-based, last excluded).
+        shuffle: shuffle each epoch (with a buffer of `shuffle_buffer` examples).
+        shuffle_buffer: default: the whole split up to DEFAULT_SHUFFLE_BUFFER examples.
+        drop_remainder: drop each epoch's last, partial batch (so that every replica gets a full
+            per-replica batch).
+
+    Returns:
+        A tf.data.Dataset of (images, one-hot labels) batches, set up for tf.distribute.
+    """
+    if last_epoch <= first_epoch:
+        raise ValueError(f"no epoch between first_epoch {first_epoch} and last_epoch {last_epoch}")
+    if shuffle_buffer is None:
+        shuffle_buffer = DEFAULT_SHUFFLE_BUFFER
+    buffer = max(1, min(shuffle_buffer, examples.count))
+
+    def one_epoch(epoch: int):
+        dataset = examples.dataset
+        if shuffle:
+            dataset = dataset.shuffle(
+                buffer, seed=seed * EPOCH_SEED_STRIDE + epoch, reshuffle_each_iteration=False
+            )
+        return dataset.batch(global_batch_size, drop_remainder=drop_remainder)
+
+    # One shuffle per epoch, each with its own (Python integer) seed, one after another.
+    dataset = one_epoch(first_epoch)
+    for epoch in range(first_epoch + 1, last_epoch):
+        dataset = dataset.concatenate(one_epoch(epoch))
+    return _for_distribution(dataset)
+
+
+def evaluation_batches(examples: Examples, global_batch_size: int):
+    """The split in stored order, in global batches (the last one may be partial)."""
+    return _for_distribution(examples.dataset.batch(global_batch_size))
+
+
+def _for_distribution(dataset):
+    tf = _tensorflow()
+    options = tf.data.Options()
+    # Shard by data, not by file: every worker reads the same stream and keeps its replicas'
+    # slices of each global batch (a from_generator or in-memory source has no files to split).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def _tensorflow():
+    import tensorflow as tf
+
+    return tf

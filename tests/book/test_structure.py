@@ -1,0 +1,186 @@
+"""The book's pages are complete, tagged for nbval and graded, and their stored outputs are real."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from course_tools.notebooks import (
+    BOOK_DIR,
+    SOLUTION_KEY,
+    cell_source,
+    cell_tags,
+    chapter_notebooks,
+    check_cells,
+    exercise_cells,
+    read_notebook,
+)
+from course_utils.data.paths import PROJECT_ROOT
+
+CHAPTERS = [
+    "01_data.ipynb",
+    "02_identity_block.ipynb",
+    "03_convolutional_block.ipynb",
+    "04_resnet50.ipynb",
+    "05_training.ipynb",
+    "06_evaluation.ipynb",
+    "07_why_skip_connections.ipynb",
+    "08_training_at_scale.ipynb",
+]
+EXERCISES = {
+    "02_identity_block.ipynb": ("identity_block", "check_identity_block"),
+    "03_convolutional_block.ipynb": ("convolutional_block", "check_convolutional_block"),
+    "04_resnet50.ipynb": ("ResNet50", "check_resnet50"),
+}
+IGNORE = "nbval-ignore-output"
+
+
+def _notebook(name: str):
+    return read_notebook(BOOK_DIR / name)
+
+
+def _text_outputs(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "data" in output:
+            parts.append(output.data.get("text/plain", ""))
+    return "".join(parts)
+
+
+def test_table_of_contents_lists_the_intro_and_every_chapter_in_order():
+    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book"
+    assert toc["root"] == "book/intro"
+    assert [entry["file"] for entry in toc["chapters"]] == [
+        f"book/{Path(name).stem}" for name in CHAPTERS
+    ]
+    assert [path.name for path in chapter_notebooks()] == CHAPTERS
+    assert (BOOK_DIR / "intro.md").is_file()
+
+
+def test_config_renders_stored_outputs_and_launches_jupyterlab():
+    config = yaml.safe_load((PROJECT_ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["launch_buttons"]["notebook_interface"] == "jupyterlab"
+    assert config["only_build_toc_files"] is True
+    for folder in [".venv", "tests", "student", "data", "_build", "README.md"]:
+        assert folder in config["exclude_patterns"]
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_first_code_cell_quiets_tensorflow_before_importing_it_and_is_not_compared(name):
+    nb = _notebook(name)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    source = cell_source(first)
+    env = source.index('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"')
+    backend = source.index('os.environ.setdefault("KERAS_BACKEND", "tensorflow")')
+    for module in ["import keras", "import tensorflow", "from course_utils"]:
+        if module in source:
+            assert source.index(module) > max(env, backend), module
+    assert IGNORE in cell_tags(first)
+    # No other cell imports TensorFlow or Keras before the environment is set.
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell is not first:
+            assert "import tensorflow" not in cell_source(cell)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_opens_with_learning_objectives_and_ends_with_a_summary(name):
+    nb = _notebook(name)
+    markdown = [cell_source(c) for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown[0].startswith("# ")
+    assert "**Learning objectives.**" in markdown[0]
+    assert any("## Summary" in text for text in markdown[-2:])
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_figures_have_alt_text_and_exist(name):
+    nb = _notebook(name)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for alt, target in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", cell_source(cell)):
+            assert len(alt.strip()) > 40, f"{name}: image {target} needs a descriptive alt text"
+            assert (BOOK_DIR / target).is_file(), target
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_image_outputs_have_alt_text_in_the_book(name):
+    for cell in _notebook(name).cells:
+        if any("image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            assert len(alt) > 40, cell_source(cell)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_stored_outputs_come_from_one_clean_run(name):
+    nb = _notebook(name)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        for output in cell.outputs:
+            assert output.output_type != "error", cell_source(cell)
+            if IGNORE not in cell_tags(cell) and output.output_type == "stream":
+                assert output.name == "stdout", f"stderr in a compared cell: {output.text!r}"
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_each_exercise_is_tagged_and_followed_by_its_check(name):
+    function, checker = EXERCISES[name]
+    nb = _notebook(name)
+    exercises = list(exercise_cells(nb))
+    checks = check_cells(nb)
+    assert [cell.metadata[SOLUTION_KEY] for _, cell in exercises] == [function]
+    assert len(checks) == 1
+    (exercise_index, _), (check_index, check) = exercises[0], checks[0]
+    assert check_index > exercise_index
+    assert cell_source(check).strip() == f"{checker}({function})"
+    # The check's output is compared: never ignored or skipped.
+    assert not {IGNORE, "nbval-skip", "raises-exception"} & set(cell_tags(check))
+    assert _text_outputs(check) == "All tests passed.\nTrue"
+
+
+def test_data_chapter_prints_the_shapes_of_the_prepared_arrays():
+    nb = _notebook("01_data.ipynb")
+    text = "\n".join(_text_outputs(c) for c in nb.cells if c.cell_type == "code")
+    for line in [
+        "X_train shape: (1080, 64, 64, 3)",
+        "Y_train shape: (1080, 6)",
+        "X_test shape: (120, 64, 64, 3)",
+        "Y_test shape: (120, 6)",
+    ]:
+        assert line in text
+
+
+def test_resnet50_chapter_prints_the_parameter_counts_and_compares_them():
+    nb = _notebook("04_resnet50.ipynb")
+    cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and IGNORE not in cell_tags(c)
+        and "Total params" in _text_outputs(c)
+    ]
+    assert len(cells) == 1
+    text = _text_outputs(cells[0])
+    assert re.search(r"Total params:\s+23,600,006", text)
+    assert re.search(r"Trainable params:\s+23,546,886", text)
+    assert re.search(r"Non-trainable params:\s+53,120", text)
+
+
+def test_resnet50_chapter_uses_the_reference_blocks_and_ignores_only_varying_outputs():
+    nb = _notebook("04_resnet50.ipynb")
+    setup = cell_source(next(c for c in nb.cells if c.cell_type == "code"))
+    assert (
+        "from course_utils.resnet import RESNET50_STAGES, convolutional_block, identity_block"
+        in (setup)
+    )
+    ignored = [cell_source(c) for c in nb.cells if IGNORE in cell_tags(c)]
+    assert len(ignored) == 3
+    assert "model.summary()" in ignored[1]
+    assert "show_model_diagram" in ignored[2]

@@ -1,0 +1,60 @@
+"""Small data and a small network for the tests of the training loop, shared by several test
+modules; ``python tests/training_helpers.py OUT DATA`` runs `train_tiny` in a process of its own
+(the kill test kills it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+
+from course_utils.training import train
+from course_utils.training.train import QUICK
+
+TINY = dataclasses.replace(QUICK, name="tiny", epochs=3, batch_size=12)
+TINY_EPOCHS = 12  # the kill test's run: long enough to be killed three times
+
+
+def write_signs(folder: Path, n_train: int = 24, n_test: int = 12, seed: int = 0) -> Path:
+    """A tiny data folder in the original SIGNS format: random (m, 64, 64, 3) uint8 images,
+    labels 0..5 in turn."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, m in (("train", n_train), ("test", n_test)):
+        with h5py.File(folder / f"{split}_signs.h5", "w") as f:
+            f[f"{split}_set_x"] = rng.integers(0, 256, (m, 64, 64, 3), dtype=np.uint8)
+            f[f"{split}_set_y"] = np.arange(m) % 6
+            f["list_classes"] = np.arange(6)
+    return folder
+
+
+def small_network(input_shape, classes):
+    """A few-layer CNN with BatchNormalization: the training loop's logic, without ResNet-50's
+    build and trace time."""
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Conv2D(4, 3, strides=4)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Activation("relu")(x))
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+
+
+def train_eagerly(recipe, out, signs, **options):
+    """Train ``recipe`` on the small network with eager steps: these runs are two steps an epoch,
+    fewer than it takes to pay for tracing the step."""
+    return train.train(
+        recipe, out, data_dir=signs, verbose=0, network=small_network, run_eagerly=True, **options
+    )
+
+
+def train_tiny(out: Path | str, data: Path | str) -> None:
+    """Train (or resume) the small network for TINY_EPOCHS epochs, checkpointing into ``out``."""
+    recipe = dataclasses.replace(QUICK, name="tiny", epochs=TINY_EPOCHS, batch_size=6)
+    train.train(recipe, out, data_dir=data, verbose=0, network=small_network)
+
+
+if __name__ == "__main__":
+    train_tiny(*sys.argv[1:3])

@@ -1,0 +1,109 @@
+"""The input pipeline: one preprocessing function; in-memory and streamed data give the same
+batches; epochs are shuffled by seed and epoch, so a resumed run sees the same batches."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from training_helpers import write_signs
+
+from course_utils.data import pipeline as data_pipeline
+from course_utils.data.errors import SignsDataError
+from course_utils.data.paths import TRAIN_FILE
+from course_utils.resnets_utils import convert_to_one_hot, load_dataset
+from course_utils.training.train import prepare_data
+
+
+@pytest.fixture(scope="module")
+def signs(tmp_path_factory):
+    return write_signs(tmp_path_factory.mktemp("signs"), n_train=50, n_test=12)
+
+
+def _arrays(dataset) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+def _assert_same_batches(a, b):
+    assert len(a) == len(b)
+    for (xa, ya), (xb, yb) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+
+
+def test_preprocess_is_the_course_scaling_and_one_hot(signs):
+    X_orig, Y_orig, X_test_orig, Y_test_orig, classes = load_dataset(signs)
+    X, Y = data_pipeline.preprocess(X_orig, Y_orig, len(classes))
+    assert X.dtype == Y.dtype == np.float32
+    np.testing.assert_array_equal(X, (X_orig / 255.0).astype("float32"))
+    np.testing.assert_array_equal(Y, convert_to_one_hot(Y_orig, 6).T.astype("float32"))
+    # The course's in-memory arrays are made by the same function.
+    X_train, Y_train, X_test, Y_test = prepare_data(signs)
+    np.testing.assert_array_equal(X_train, X)
+    np.testing.assert_array_equal(Y_train, Y)
+    np.testing.assert_array_equal(X_test, (X_test_orig / 255.0).astype("float32"))
+    with pytest.raises(ValueError, match="must be uint8"):
+        data_pipeline.preprocess(X, Y_orig, 6)  # already scaled
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_streamed_files_and_memory_give_identical_batches(signs, shuffle):
+    in_memory, memory_test = data_pipeline.signs_examples(signs)
+    streamed, streamed_test = data_pipeline.signs_examples(signs, stream=True, chunk_size=7)
+    assert (streamed.count, streamed.image_shape, streamed.n_classes) == (50, (64, 64, 3), 6)
+    assert in_memory.count == streamed.count
+
+    def batches(examples):
+        dataset = data_pipeline.training_batches(
+            examples, 8, seed=3, first_epoch=0, last_epoch=2, shuffle=shuffle
+        )
+        return _arrays(dataset)
+
+    memory_batches = batches(in_memory)
+    assert [len(x) for x, _ in memory_batches] == [8] * 6 + [2] + [8] * 6 + [2]
+    _assert_same_batches(memory_batches, batches(streamed))
+    _assert_same_batches(
+        _arrays(data_pipeline.evaluation_batches(memory_test, 5)),
+        _arrays(data_pipeline.evaluation_batches(streamed_test, 5)),
+    )
+    # The examples are the course's preprocessed arrays, in stored order.
+    X_train, Y_train, _, _ = prepare_data(signs)
+    ((x, y),) = _arrays(in_memory.dataset.batch(50))
+    np.testing.assert_array_equal(x, X_train)
+    np.testing.assert_array_equal(y, Y_train)
+
+
+def test_each_epoch_has_its_own_order_and_a_resumed_run_sees_the_same_batches(signs):
+    examples, _ = data_pipeline.signs_examples(signs)
+    whole = _arrays(data_pipeline.training_batches(examples, 10, seed=1, last_epoch=3))
+    resumed = _arrays(
+        data_pipeline.training_batches(examples, 10, seed=1, first_epoch=2, last_epoch=3)
+    )
+    assert len(whole) == 15
+    _assert_same_batches(whole[10:], resumed)
+    assert not np.array_equal(whole[0][0], whole[5][0])  # epochs 0 and 1 are ordered differently
+    # An epoch holds every example once.
+    epoch = np.concatenate([x for x, _ in whole[:5]]).reshape(50, -1)
+    X_train = prepare_data(signs)[0].reshape(50, -1)
+    assert sorted(map(bytes, epoch)) == sorted(map(bytes, X_train))
+
+
+def test_drop_remainder_and_steps_per_epoch(signs):
+    examples, _ = data_pipeline.signs_examples(signs, max_train_images=30)
+    assert examples.count == 30
+    dropped = _arrays(data_pipeline.training_batches(examples, 8, drop_remainder=True))
+    assert [len(x) for x, _ in dropped] == [8, 8, 8]
+    assert data_pipeline.steps_per_epoch(30, 8, drop_remainder=True) == 3
+    assert data_pipeline.steps_per_epoch(30, 8, drop_remainder=False) == 4
+
+
+def test_a_bad_file_is_named_before_streaming(signs, tmp_path):
+    with pytest.raises(SignsDataError, match="is missing"):
+        data_pipeline.file_examples(tmp_path / TRAIN_FILE, "train")
+    bad = tmp_path / TRAIN_FILE
+    with h5py.File(bad, "w") as f:
+        f["train_set_x"] = np.zeros((4, 8, 8, 3), dtype=np.float32)
+        f["train_set_y"] = np.zeros(4, dtype=np.int64)
+        f["list_classes"] = np.arange(6)
+    with pytest.raises(SignsDataError, match="expected uint8"):
+        data_pipeline.file_examples(bad, "train")
