@@ -32,7 +32,7 @@ web-assets: setup
 	$(BIN)/python scripts/fetch_web_assets.py
 
 data: setup
-	$(BIN)/python -m course_utils.data.signs_dataset prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
+	$(BIN)/python -m course_utils.data prepare --source $(SIGNS_SOURCE) --out $(DATA_DIR)
 
 ## The main job: build the HTML book from the notebooks' stored outputs.
 book: data web-assets
@@ -75,11 +75,11 @@ pdf: data web-assets browser-packages
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check course_utils tests benchmarks
+	$(BIN)/ruff format --check course_utils course_tools tests benchmarks
 
 format: setup
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format course_utils tests benchmarks
+	$(BIN)/ruff format course_utils course_tools tests benchmarks
 
 ## Re-run every chapter and store its outputs (after changing a chapter or the code it uses).
 execute: data
@@ -91,7 +91,7 @@ student: setup
 
 lab: data
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev,lab]'
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build _vendor student .pytest_cache

@@ -1,34 +1,19 @@
 """The course's data interface, as in the original assignment: `load_dataset`, `convert_to_one_hot`.
 
-`load_dataset` reads the original SIGNS file format:
-
-* `train_signs.h5`: `train_set_x` uint8 (m_train, H, W, 3), `train_set_y` integer (m_train,) or
-  (1, m_train), `list_classes` (n_classes,);
-* `test_signs.h5`: `test_set_x`, `test_set_y`, `list_classes` likewise.
-
-Other datasets in the files (such as `file_numbers`) are ignored. Every problem raises one
-`SignsDataError` (a ValueError) whose message names the file and the fix.
+`load_dataset` reads the original SIGNS file format, checked by `course_utils.data.signs_file`:
+every problem raises one `SignsDataError` (a ValueError) whose message names the file and the fix.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
-import h5py
 import numpy as np
 
+from course_utils.data.build import ensure_signs_data
 from course_utils.data.errors import SignsDataError, rebuild_fix
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
-from course_utils.data.signs_dataset import ensure_signs_data
-
-
-class SignsSet(NamedTuple):
-    """One SIGNS file's contents: x (m, H, W, 3) uint8, y (m,) int64, classes (n_classes,)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    classes: np.ndarray
+from course_utils.data.signs_file import check_same_kind, read_signs_file
 
 
 def load_dataset(
@@ -56,7 +41,7 @@ def load_dataset(
         raise SignsDataError(f"the SIGNS data folder {folder} does not exist. {rebuild_fix()}")
     train = read_signs_file(folder / TRAIN_FILE, "train")
     test = read_signs_file(folder / TEST_FILE, "test")
-    _check_same_kind(train, test, folder)
+    check_same_kind(train, test, folder)
     return (
         train.x,
         train.y.reshape(1, -1),
@@ -64,79 +49,6 @@ def load_dataset(
         test.y.reshape(1, -1),
         test.classes,
     )
-
-
-def read_signs_file(path: Path | str, prefix: str) -> SignsSet:
-    """Read and validate one SIGNS file (`prefix` is "train" or "test").
-
-    Returns:
-        SignsSet(x (m, H, W, 3) uint8, y (m,) int64, classes (n_classes,)).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise _error(path, "is missing")
-    if path.stat().st_size == 0:
-        raise _error(path, "is empty")
-    try:
-        with h5py.File(path, "r") as f:
-            x = _read_array(f, path, f"{prefix}_set_x")
-            y = _read_array(f, path, f"{prefix}_set_y")
-            classes = _read_array(f, path, "list_classes")
-    except (OSError, RuntimeError) as e:
-        raise _error(path, f"is not a readable HDF5 file (truncated or not HDF5: {e})") from e
-    return _validated(path, prefix, x, y, classes)
-
-
-def _read_array(f: h5py.File, path: Path, key: str) -> np.ndarray:
-    item = f.get(key)
-    if not isinstance(item, h5py.Dataset):
-        raise _error(path, f"has no dataset {key!r} (it holds {sorted(f.keys())})")
-    return np.asarray(item[()])
-
-
-def _validated(
-    path: Path, prefix: str, x: np.ndarray, y: np.ndarray, classes: np.ndarray
-) -> SignsSet:
-    xk, yk = f"{prefix}_set_x", f"{prefix}_set_y"
-    if x.dtype != np.uint8:
-        raise _error(path, f"{xk} has dtype {x.dtype}; SIGNS images are uint8 (0-255)")
-    if x.ndim != 4 or x.shape[-1] != 3 or 0 in x.shape:
-        raise _error(path, f"{xk} has shape {x.shape}; expected (m, height, width, 3), m > 0")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise _error(path, f"{yk} has dtype {y.dtype}; labels must be integers")
-    if y.ndim == 2 and y.shape[0] == 1:
-        y = y[0]
-    if y.ndim != 1:
-        raise _error(path, f"{yk} has shape {y.shape}; expected (m,) or (1, m)")
-    if len(y) != len(x):
-        raise _error(path, f"{xk} holds {len(x)} images but {yk} holds {len(y)} labels")
-    if classes.ndim != 1 or len(classes) == 0:
-        raise _error(path, f"list_classes has shape {classes.shape}; expected (n_classes,)")
-    bad = (y < 0) | (y >= len(classes))
-    if bad.any():
-        raise _error(
-            path,
-            f"{yk} holds label {y[bad][0]} at index {int(np.argmax(bad))}, outside "
-            f"0..{len(classes) - 1} (list_classes has {len(classes)} entries)",
-        )
-    return SignsSet(x, y.astype(np.int64), classes)
-
-
-def _check_same_kind(train: SignsSet, test: SignsSet, folder: Path) -> None:
-    if train.x.shape[1:] != test.x.shape[1:]:
-        raise SignsDataError(
-            f"{folder / TRAIN_FILE} and {folder / TEST_FILE} hold images of different sizes "
-            f"({train.x.shape[1:]} and {test.x.shape[1:]}). {rebuild_fix()}"
-        )
-    if not np.array_equal(train.classes, test.classes):
-        raise SignsDataError(
-            f"{folder / TRAIN_FILE} and {folder / TEST_FILE} list different classes "
-            f"({train.classes.tolist()} and {test.classes.tolist()}). {rebuild_fix()}"
-        )
-
-
-def _error(path: Path, problem: str) -> SignsDataError:
-    return SignsDataError(f"the SIGNS file {path} {problem}. {rebuild_fix()}")
 
 
 def convert_to_one_hot(Y: np.ndarray, C: int) -> np.ndarray:

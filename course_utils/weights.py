@@ -14,8 +14,8 @@ import h5py
 import numpy as np
 
 from course_utils.atomic_files import atomic_write
+from course_utils.data.manifest import sha256_file
 from course_utils.data.paths import ASSETS_DIR
-from course_utils.data.signs_dataset import sha256_file
 
 SHIPPED_WEIGHTS = ASSETS_DIR / "resnet50_signs.weights.h5"
 SHIPPED_WEIGHTS_SHA256_FILE = ASSETS_DIR / "resnet50_signs.weights.h5.sha256"
@@ -67,7 +67,7 @@ def load_shipped_weights(model, path: Path | None = None, expected_sha256: str |
         raise FileNotFoundError(
             f"{path} does not exist. The shipped weights come with the course repository "
             "(course_utils/data); reinstall it, or train your own weights with "
-            "`python -m course_utils.training.train`."
+            "`python -m course_utils.training`."
         )
     if expected_sha256 is None and path == SHIPPED_WEIGHTS:
         expected_sha256 = SHIPPED_WEIGHTS_SHA256_FILE.read_text().split()[0]

@@ -1,9 +1,11 @@
 """Helpers for the data-layer tests: the real build (made once a session), source trees, zips,
-local HTTP serving and small files in the original SIGNS format."""
+local HTTP serving, the data command line and small files in the original SIGNS format."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,12 +14,11 @@ import numpy as np
 import pytest
 from local_server import serve_folder
 
-from course_utils.data import signs_dataset
+from course_utils.data.build import prepare
+from course_utils.data.paths import TEST_FILE, TRAIN_FILE, default_source_dir
+from course_utils.data.split import CLASSES as USED_DIGITS
 
 __all__ = ["serve_folder"]  # re-exported for the data tests
-from course_utils.data.paths import TEST_FILE, TRAIN_FILE, default_source_dir
-
-USED_DIGITS = signs_dataset.CLASSES
 GITHUB_PREFIX = "Sign-Language-Digits-Dataset-4b09433ef9d5c60602e8805bb54b8aa2428527f8/"
 
 # Resolved at import, before any test points the project's paths elsewhere.
@@ -38,7 +39,7 @@ def session_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the real course data, built from the shared images once a session."""
     if "build" not in _SESSION:
         out = tmp_path_factory.mktemp("signs-built")
-        signs_dataset.prepare(shared_source(), out, progress=False, log=None)
+        prepare(shared_source(), out, progress=False, log=None)
         _SESSION["build"] = out
     return _SESSION["build"]
 
@@ -58,6 +59,16 @@ def session_source_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 shutil.copyfile(path, dst / path.name)
         _SESSION["source"] = root
     return _SESSION["source"]
+
+
+def data_command(*args: str) -> list[str]:
+    """`python -m course_utils.data <args>`, run by this interpreter."""
+    return [sys.executable, "-m", "course_utils.data", *args]
+
+
+def data_command_env() -> dict[str, str]:
+    """The environment for `data_command`: this one, TensorFlow's log quiet."""
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def link_tree(source: Path, dest: Path) -> Path:

@@ -17,6 +17,6 @@ def rebuild_fix(folder: Path | str | None = None) -> str:
     out = f" --out {folder}" if folder is not None else ""
     return (
         "Fix: rebuild the course data with `make data` (or "
-        f"`python -m course_utils.data.signs_dataset prepare --force{out}`), or point data_dir / "
+        f"`python -m course_utils.data prepare --force{out}`), or point data_dir / "
         "SIGNS_DATA_DIR at a folder with the original SIGNS files (train_signs.h5, test_signs.h5)."
     )

@@ -5,19 +5,20 @@ same batches from both.
   images `X / 255.0` in [0, 1] and float32 one-hot labels. The course's in-memory arrays
   (`train.prepare_data`) and both tf.data sources below are made by this one function.
 * `memory_examples` serves a split held in memory; `file_examples` streams a split from its SIGNS
-  HDF5 file, `chunk_size` images at a time (`tf.data.Dataset.from_generator`), so that only a
-  chunk and the shuffle buffer are ever in memory: the way to train on image sets that do not fit
-  in memory (all ten digits, full resolution, more photos).
+  HDF5 file, `chunk_size` images at a time (`tf.data.Dataset.from_generator`), so that only the
+  labels, a chunk of images and the shuffle buffer are ever in memory: the way to train on image
+  sets that do not fit in memory (all ten digits, full resolution, more photos). Both sources
+  check the files with the same validator, `signs_file.open_signs_file`.
 * `training_batches` and `evaluation_batches` batch either source in the same way. For the same
-  data, seed and shuffle buffer both sources give identical batches (tests/unit/test_data_pipeline.py).
+  data, seed and shuffle buffer both sources give identical batches
+  (tests/unit/test_data_pipeline.py).
 
 Shuffling is seeded by the seed and the epoch number, so a run resumed from the checkpoint of
 epoch k sees the batches that the uninterrupted run saw, and every worker of a multi-worker run
 builds the same order. tf.distribute then hands each replica its slice of every global batch
 (auto-shard policy DATA: every worker reads the files and keeps its share of each batch).
 
-TensorFlow is imported only by the functions that build datasets: `preprocess`, and with it
-`course_utils.training.train` without a strategy, also serves Keras's JAX backend.
+TensorFlow is imported only by the functions that build datasets, not by `preprocess`.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 
-from course_utils.data.errors import SignsDataError, rebuild_fix
+from course_utils.data.build import ensure_signs_data
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
+from course_utils.data.signs_file import check_same_kind, open_signs_file
 from course_utils.resnets_utils import convert_to_one_hot, load_dataset
 
 DEFAULT_CHUNK_SIZE = 256  # images read from a file at a time
@@ -103,27 +104,23 @@ def file_examples(
         max_examples: stream only the first this many examples.
 
     Raises:
-        SignsDataError: the file is missing or is not SIGNS data (checked before streaming; a
-            label out of range is reported when its chunk is read).
+        SignsDataError: the file is missing or is not SIGNS data (checked by
+            `signs_file.open_signs_file` before streaming, and again each time it is read).
     """
     tf = _tensorflow()
     path = Path(path)
-    count, image_shape, n_classes = _inspect(path, prefix)
+    with open_signs_file(path, prefix) as signs:
+        count = len(signs.y)
+        image_shape = tuple(int(n) for n in signs.x.shape[1:])
+        n_classes = len(signs.classes)
     if max_examples is not None:
         count = min(count, max_examples)
 
     def chunks():
-        with h5py.File(path, "r") as f:
-            x_set, y_set = f[f"{prefix}_set_x"], f[f"{prefix}_set_y"]
+        with open_signs_file(path, prefix) as signs:
             for start in range(0, count, chunk_size):
                 stop = min(start + chunk_size, count)
-                labels = y_set[0, start:stop] if y_set.ndim == 2 else y_set[start:stop]
-                try:
-                    yield preprocess(x_set[start:stop], labels, n_classes)
-                except ValueError as e:
-                    raise SignsDataError(
-                        f"the SIGNS file {path}, images {start}..{stop - 1}: {e}. {rebuild_fix()}"
-                    ) from e
+                yield preprocess(signs.x[start:stop], signs.y[start:stop], n_classes)
 
     signature = (
         tf.TensorSpec((None, *image_shape), tf.float32),
@@ -132,35 +129,6 @@ def file_examples(
     dataset = tf.data.Dataset.from_generator(chunks, output_signature=signature).unbatch()
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
     return Examples(dataset, count, image_shape, n_classes)
-
-
-def _inspect(path: Path, prefix: str) -> tuple[int, tuple[int, int, int], int]:
-    """(count, image shape, number of classes) of a SIGNS file, read without loading images."""
-    if not path.is_file():
-        raise SignsDataError(f"the SIGNS file {path} is missing. {rebuild_fix()}")
-    try:
-        with h5py.File(path, "r") as f:
-            keys = (f"{prefix}_set_x", f"{prefix}_set_y", "list_classes")
-            x, y, classes = (f.get(key) for key in keys)
-            if not all(isinstance(d, h5py.Dataset) for d in (x, y, classes)):
-                raise SignsDataError(
-                    f"the SIGNS file {path} lacks {prefix}_set_x, {prefix}_set_y or list_classes "
-                    f"(it holds {sorted(f.keys())}). {rebuild_fix()}"
-                )
-            if x.dtype != np.uint8 or x.ndim != 4 or x.shape[-1] != 3 or x.shape[0] == 0:
-                raise SignsDataError(
-                    f"the SIGNS file {path}: {prefix}_set_x is {x.dtype} {x.shape}; expected uint8 "
-                    f"(m, height, width, 3), m > 0. {rebuild_fix()}"
-                )
-            n_labels = y.shape[-1] if y.ndim == 2 and y.shape[0] == 1 else y.shape[0]
-            if y.ndim not in (1, 2) or n_labels != x.shape[0]:
-                raise SignsDataError(
-                    f"the SIGNS file {path} holds {x.shape[0]} images but {prefix}_set_y has "
-                    f"shape {y.shape}. {rebuild_fix()}"
-                )
-            return int(x.shape[0]), tuple(int(n) for n in x.shape[1:]), int(len(classes))
-    except OSError as e:
-        raise SignsDataError(f"the SIGNS file {path} is not a readable HDF5 file ({e}).") from e
 
 
 def signs_examples(
@@ -187,19 +155,16 @@ def signs_examples(
             X_train[:max_train_images], Y_train[0, :max_train_images], n_classes
         )
         return train, memory_examples(X_test, Y_test, n_classes)
-    if data_dir is None:
-        from course_utils.data.signs_dataset import ensure_signs_data
-
-        data_dir = ensure_signs_data()
-    folder = Path(data_dir)
-    train = file_examples(folder / TRAIN_FILE, "train", chunk_size, max_train_images)
-    test = file_examples(folder / TEST_FILE, "test", chunk_size)
-    if (train.image_shape, train.n_classes) != (test.image_shape, test.n_classes):
-        raise SignsDataError(
-            f"{folder / TRAIN_FILE} and {folder / TEST_FILE} hold different image sizes or "
-            f"classes. {rebuild_fix()}"
-        )
-    return train, test
+    folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
+    with (
+        open_signs_file(folder / TRAIN_FILE, "train") as train,
+        open_signs_file(folder / TEST_FILE, "test") as test,
+    ):
+        check_same_kind(train, test, folder)
+    return (
+        file_examples(folder / TRAIN_FILE, "train", chunk_size, max_train_images),
+        file_examples(folder / TEST_FILE, "test", chunk_size),
+    )
 
 
 def steps_per_epoch(count: int, global_batch_size: int, drop_remainder: bool) -> int:

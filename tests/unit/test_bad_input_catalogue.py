@@ -33,8 +33,9 @@ from learner_code import grade
 from training_helpers import TINY, write_signs
 from training_helpers import train_eagerly as _train
 
-from course_utils.data import signs_dataset
+from course_utils.data import build
 from course_utils.data.errors import SignsDataError
+from course_utils.data.manifest import MANIFEST_PATH, read_manifest
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
 from course_utils.resnet import ResNet50
 from course_utils.resnets_utils import load_dataset
@@ -86,7 +87,7 @@ DATA_FIX = "make data"
 
 
 def prepare(source: Path, out: Path, **kwargs):
-    return lambda: signs_dataset.prepare(source, out, progress=False, log=None, **kwargs)
+    return lambda: build.prepare(source, out, progress=False, log=None, **kwargs)
 
 
 def source_image(damage: Callable[[bytes], bytes], agree_manifest: bool):
@@ -97,9 +98,9 @@ def source_image(damage: Callable[[bytes], bytes], agree_manifest: bool):
         tree = link_tree(source, tmp / "source")
         broken = image_path(tree, 1118, 0)
         replace_file(broken, damage(broken.read_bytes()))
-        manifest = signs_dataset.MANIFEST_PATH
+        manifest = MANIFEST_PATH
         if agree_manifest:
-            entries = signs_dataset.read_manifest()
+            entries = read_manifest()
             entries["Dataset/0/IMG_1118.JPG"] = hashlib.sha256(broken.read_bytes()).hexdigest()
             manifest = tmp / "manifest.sha256"
             manifest.write_text("".join(f"{sha}  {p}\n" for p, sha in entries.items()))
@@ -148,8 +149,8 @@ def full_disk(tmp: Path, source: Path):
 
     def action():
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(signs_dataset, "_write_split", fill_up)
-            signs_dataset.prepare(source, out, progress=False, log=None)
+            patch.setattr(build, "_write_split", fill_up)
+            build.prepare(source, out, progress=False, log=None)
 
     return action, str(out)
 

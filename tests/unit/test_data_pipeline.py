@@ -6,6 +6,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from data_helpers import original_signs, write_original_pair, write_signs_file
 from training_helpers import write_signs
 
 from course_utils.data import pipeline as data_pipeline
@@ -105,5 +106,29 @@ def test_a_bad_file_is_named_before_streaming(signs, tmp_path):
         f["train_set_x"] = np.zeros((4, 8, 8, 3), dtype=np.float32)
         f["train_set_y"] = np.zeros(4, dtype=np.int64)
         f["list_classes"] = np.arange(6)
-    with pytest.raises(SignsDataError, match="expected uint8"):
+    with pytest.raises(SignsDataError, match="dtype float32; SIGNS images are uint8"):
         data_pipeline.file_examples(bad, "train")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"x": np.zeros((12, 64, 64, 3), np.float32)},
+        {"y": np.full(12, 6)},
+        {"y": np.zeros(11, np.int64)},
+        {"list_classes": None},
+    ],
+    ids=["float-images", "label-out-of-range", "counts-disagree", "no-classes"],
+)
+def test_streaming_and_load_dataset_report_a_bad_file_alike(tmp_path, change):
+    folder = write_original_pair(tmp_path / "signs")
+    arrays = {**original_signs(12, seed=0), **change}
+    write_signs_file(
+        folder / TRAIN_FILE, "train", **{k: v for k, v in arrays.items() if v is not None}
+    )
+    with pytest.raises(SignsDataError) as loaded:
+        load_dataset(folder)
+    with pytest.raises(SignsDataError) as streamed:
+        data_pipeline.signs_examples(folder, stream=True)
+    assert str(streamed.value) == str(loaded.value)
+    assert str(folder / TRAIN_FILE) in str(streamed.value)

@@ -19,7 +19,7 @@ from data_helpers import (
 )
 
 from course_utils.data import paths
-from course_utils.data import signs_dataset as sd
+from course_utils.data.build import cache_is_current
 from course_utils.data.errors import SignsDataError
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
 from course_utils.resnets_utils import convert_to_one_hot, load_dataset
@@ -103,7 +103,7 @@ def test_default_folder_is_built_once_when_empty(isolated_defaults, built, capsy
     assert len(lines) == 1 and "building it from" in lines[0]
     assert str(isolated_defaults) in lines[0]
     _assert_course_data(result, built)
-    assert sd.cache_is_current(isolated_defaults)
+    assert cache_is_current(isolated_defaults)
     load_dataset()
     assert capsys.readouterr().out == ""
 
@@ -113,7 +113,7 @@ def test_incomplete_default_folder_is_rebuilt(isolated_defaults, built, capsys):
     shutil.copyfile(built / TRAIN_FILE, isolated_defaults / TRAIN_FILE)
     _assert_course_data(load_dataset(), built)
     assert "missing or incomplete" in capsys.readouterr().out
-    assert sd.cache_is_current(isolated_defaults)
+    assert cache_is_current(isolated_defaults)
 
 
 def test_auto_build_without_a_source_says_how_to_fix_it(isolated_defaults, monkeypatch):

@@ -1,5 +1,6 @@
 """Building the SIGNS files: the split, the manifest, sources (folders, zips, URLs), integrity
-checks, atomic writes, the up-to-date check and the command line."""
+checks, atomic writes and the up-to-date check. The command line is tested in
+tests/system/test_data_command_line.py."""
 
 from __future__ import annotations
 
@@ -7,10 +8,7 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import tempfile
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -34,12 +32,16 @@ from data_helpers import (
 )
 from PIL import Image
 
-from course_utils.data import signs_dataset as sd
+from course_utils.data import build
+from course_utils.data.build import BUILDER, LOCK_FILE, cache_is_current, prepare
 from course_utils.data.errors import SignsDataError
-from course_utils.data.paths import PROJECT_ROOT, TEST_FILE, TRAIN_FILE
+from course_utils.data.manifest import MANIFEST_PATH, read_manifest, sha256_file
+from course_utils.data.paths import TEST_FILE, TRAIN_FILE
+from course_utils.data.source import open_source
+from course_utils.data.split import SPLIT_RULE, compute_split, parse_image_path
 
-MANIFEST = sd.read_manifest()
-IMAGES = [sd.parse_image_path(p) for p in MANIFEST]
+MANIFEST = read_manifest()
+IMAGES = [parse_image_path(p) for p in MANIFEST]
 
 
 @pytest.fixture(scope="session")
@@ -73,15 +75,7 @@ def private_tmp(tmp_path, monkeypatch):
 
 
 def _quiet_prepare(source, out, **kwargs):
-    return sd.prepare(source, out, progress=False, log=None, **kwargs)
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "course_utils.data.signs_dataset", *args]
-
-
-def _cli_env() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return prepare(source, out, progress=False, log=None, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +91,7 @@ def test_manifest_lists_every_image_of_the_dataset():
 
 
 def test_split_sizes_and_no_signer_on_both_sides():
-    split = sd.compute_split(IMAGES)
+    split = compute_split(IMAGES)
     assert len(split.train) == 1080 and len(split.test) == 120
     assert Counter(i.digit for i in split.train) == dict.fromkeys(range(6), 180)
     assert Counter(i.digit for i in split.test) == dict.fromkeys(range(6), 20)
@@ -108,7 +102,7 @@ def test_split_sizes_and_no_signer_on_both_sides():
 
 
 def test_test_signers_are_complete_isolated_and_evenly_spaced():
-    split = sd.compute_split(IMAGES)
+    split = compute_split(IMAGES)
     digits_by_key: dict[int, set[int]] = {}
     for image in IMAGES:
         digits_by_key.setdefault(image.key, set()).add(image.digit)
@@ -129,7 +123,7 @@ def test_test_signers_are_complete_isolated_and_evenly_spaced():
 def test_split_rule_on_a_small_synthetic_dataset():
     # 30 signers with keys 0, 10, ..., 290; test takes indices (2i+1)*30//6 = 5, 15, 25.
     images = [(10 * s + d, d) for s in range(30) for d in range(10)]
-    split = sd.compute_split(images, n_test_signers=3, train_per_class=25)
+    split = compute_split(images, n_test_signers=3, train_per_class=25)
     assert split.test_signers == (50, 150, 250)
     assert Counter(i.digit for i in split.train) == dict.fromkeys(range(6), 25)
     # 27 candidates, 2 extras dropped at positions (2j+1)*27//4 = 6 and 20.
@@ -139,22 +133,22 @@ def test_split_rule_on_a_small_synthetic_dataset():
 
 
 def test_split_is_deterministic_and_independent_of_input_order():
-    split = sd.compute_split(IMAGES)
+    split = compute_split(IMAGES)
     shuffled = list(IMAGES)
     np.random.default_rng(123).shuffle(shuffled)
-    assert sd.compute_split(shuffled) == split
-    assert sd.compute_split(reversed(IMAGES)) == split
+    assert compute_split(shuffled) == split
+    assert compute_split(reversed(IMAGES)) == split
     labels = [i.digit for i in split.train]
     assert labels != sorted(labels)  # stored shuffled, like the original files
 
 
 def test_split_refuses_impossible_requests():
     with pytest.raises(ValueError, match="signers"):
-        sd.compute_split(IMAGES, n_test_signers=500)
+        compute_split(IMAGES, n_test_signers=500)
     with pytest.raises(ValueError, match="training images"):
-        sd.compute_split(IMAGES, train_per_class=1000)
+        compute_split(IMAGES, train_per_class=1000)
     with pytest.raises(ValueError, match="two digits"):
-        sd.compute_split([*IMAGES, (IMAGES[0].number, (IMAGES[0].digit + 1) % 10)])
+        compute_split([*IMAGES, (IMAGES[0].number, (IMAGES[0].digit + 1) % 10)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,10 +164,10 @@ def test_build_writes_the_original_format(built):
             assert y.shape == (m,) and y.dtype == np.int64
             assert f["list_classes"][()].tolist() == [0, 1, 2, 3, 4, 5]
             assert f["list_classes"].dtype == np.int64
-            assert f.attrs["builder"] == sd.BUILDER
-            assert f.attrs["manifest_sha256"] == sd.sha256_file(sd.MANIFEST_PATH)
-            assert f.attrs["split_rule"] == sd.SPLIT_RULE
-    assert sd.cache_is_current(built)
+            assert f.attrs["builder"] == BUILDER
+            assert f.attrs["manifest_sha256"] == sha256_file(MANIFEST_PATH)
+            assert f.attrs["split_rule"] == SPLIT_RULE
+    assert cache_is_current(built)
 
 
 def _ids(numbers: np.ndarray, labels: np.ndarray) -> set[tuple[int, int]]:
@@ -191,7 +185,7 @@ def test_build_holds_the_split_with_no_signer_on_both_sides(built_arrays):
     train_keys = {n - d for n, d in train_ids}
     test_keys = {n - d for n, d in test_ids}
     assert len(test_keys) == 20 and not train_keys & test_keys
-    split = sd.compute_split(IMAGES)
+    split = compute_split(IMAGES)
     assert a["train/file_numbers"].tolist() == [i.number for i in split.train]
     assert a["test/file_numbers"].tolist() == [i.number for i in split.test]
 
@@ -207,12 +201,10 @@ def test_build_images_are_lanczos_resized_source_images(built_arrays):
             np.testing.assert_array_equal(built_arrays[f"{prefix}/{prefix}_set_x"][row], expected)
 
 
-def test_up_to_date_folder_returns_fast_and_untouched(built, capsys):
+def test_up_to_date_folder_is_left_untouched(built, capsys):
     before = {p.name: p.stat().st_mtime_ns for p in built.iterdir()}
-    start = time.perf_counter()
-    result = sd.prepare(shared_source(), built)
-    elapsed = time.perf_counter() - start
-    assert not result.built and elapsed < 0.5
+    result = prepare(shared_source(), built)
+    assert not result.built
     assert capsys.readouterr().out == f"SIGNS data up to date in {built}\n"
     assert {p.name: p.stat().st_mtime_ns for p in built.iterdir()} == before
 
@@ -222,9 +214,9 @@ def test_stamp_that_does_not_match_the_files_triggers_a_rebuild(built, built_arr
     shutil.copytree(built, out)
     with open(out / TEST_FILE, "ab") as f:
         f.write(b"\0")
-    assert not sd.cache_is_current(out)
+    assert not cache_is_current(out)
     assert _quiet_prepare(shared_source(), out).built
-    assert sd.cache_is_current(out)
+    assert cache_is_current(out)
     assert_same_arrays(read_arrays(out), built_arrays)
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in built.iterdir())
 
@@ -237,7 +229,7 @@ def test_files_not_written_by_the_tool_are_replaced_only_with_force(source_copy,
     assert str(out / TRAIN_FILE) in str(info.value)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".h5"} == before
     assert _quiet_prepare(source_copy, out, force=True).built
-    assert sd.cache_is_current(out)
+    assert cache_is_current(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,7 +238,7 @@ def test_files_not_written_by_the_tool_are_replaced_only_with_force(source_copy,
 
 def test_source_may_be_the_dataset_folder_or_its_dataset_subfolder():
     root = shared_source()
-    with sd.open_source(root) as a, sd.open_source(root / "Dataset") as b:
+    with open_source(root) as a, open_source(root / "Dataset") as b:
         assert a == b == root / "Dataset"
 
 
@@ -273,7 +265,7 @@ def test_http_url_source_is_downloaded_and_builds_the_same_data(
     served.mkdir()
     make_zip(source_copy, served / "signs.zip")
     with serve_folder(served) as base:
-        result = sd.prepare(f"{base}/signs.zip", tmp_path / "out", progress=False)
+        result = prepare(f"{base}/signs.zip", tmp_path / "out", progress=False)
         with pytest.raises(SignsDataError, match="could not download") as info:
             _quiet_prepare(f"{base}/missing.zip", tmp_path / "out2")
     assert result.built
@@ -401,7 +393,7 @@ def test_malformed_manifest_is_named(tmp_path):
     manifest = tmp_path / "manifest.sha256"
     manifest.write_text("abc  Dataset/0/IMG_1.JPG\n")
     with pytest.raises(SignsDataError, match="line 1") as info:
-        sd.read_manifest(manifest)
+        read_manifest(manifest)
     assert str(manifest) in str(info.value) and "manifest" in str(info.value)
 
 
@@ -421,11 +413,11 @@ def test_output_folder_that_cannot_be_made_is_named(tmp_path, where):
 
 def test_output_folder_where_the_lock_cannot_be_made_is_named(tmp_path):
     out = tmp_path / "signs"
-    (out / sd.LOCK_FILE).mkdir(parents=True)
+    (out / LOCK_FILE).mkdir(parents=True)
     with pytest.raises(SignsDataError, match="cannot write in the SIGNS data folder") as info:
         _quiet_prepare(shared_source(), out)
     assert str(out) in str(info.value) and "--out" in str(info.value)
-    assert listing(out) == [sd.LOCK_FILE]
+    assert listing(out) == [LOCK_FILE]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders anyway")
@@ -448,9 +440,9 @@ def test_failure_while_writing_leaves_the_folder_as_it_was(
     built, built_arrays, tmp_path, monkeypatch, failure, existing
 ):
     """The images are read and verified as always; their decoded pixels come from the session's
-    build (decoding is the other tests' subject, and half a second a run)."""
+    build (decoding is the other tests' subject)."""
     monkeypatch.setattr(
-        sd,
+        build,
         "decode_images",
         lambda images, data, images_dir, desc, progress: built_arrays[f"{desc}/{desc}_set_x"],
     )
@@ -460,14 +452,14 @@ def test_failure_while_writing_leaves_the_folder_as_it_was(
     else:
         out.mkdir()
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real_write_split = sd._write_split
+    real_write_split = build._write_split
 
     def write_then_fail(path, name, *args):
         real_write_split(path, name, *args)
         if name == "test":
             raise failure
 
-    monkeypatch.setattr(sd, "_write_split", write_then_fail)
+    monkeypatch.setattr(build, "_write_split", write_then_fail)
     expected = SignsDataError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as info:
         _quiet_prepare(shared_source(), out, force=True)
@@ -475,70 +467,4 @@ def test_failure_while_writing_leaves_the_folder_as_it_was(
         assert str(out) in str(info.value) and "Fix:" in str(info.value)
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".prepare.lock"}
     assert after == {k: v for k, v in before.items() if k != ".prepare.lock"}
-    assert sd.cache_is_current(out) == existing
-
-
-# ---------------------------------------------------------------------------------------------
-# Command line
-
-
-def test_cli_concurrent_prepares_end_with_one_identical_cache(source_copy, built_arrays, tmp_path):
-    out = tmp_path / "signs"
-    args = _cli("prepare", "--source", str(source_copy), "--out", str(out), "--no-progress")
-    runs = [
-        subprocess.Popen(
-            args, cwd=PROJECT_ROOT, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        for _ in range(2)
-    ]
-    outputs = [run.communicate(timeout=120) for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    stdouts = sorted(o[0].decode() for o in outputs)
-    assert sum("Wrote" in s for s in stdouts) == 1, stdouts
-    assert sum(f"SIGNS data up to date in {out}" in s for s in stdouts) == 1, stdouts
-    assert sd.cache_is_current(out)
-    assert_same_arrays(read_arrays(out), built_arrays)  # a second process builds the same bytes
-
-
-def test_cli_up_to_date_is_fast(built):
-    start = time.perf_counter()
-    run = subprocess.run(
-        _cli("prepare", "--out", str(built)),
-        cwd=PROJECT_ROOT,
-        env=_cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    elapsed = time.perf_counter() - start
-    assert run.returncode == 0, run.stderr
-    assert run.stdout == f"SIGNS data up to date in {built}\n"
-    assert elapsed < 3.0  # about 0.25 s on two cores, Python start-up included
-
-
-def test_cli_error_is_one_message_without_traceback(tmp_path):
-    run = subprocess.run(
-        _cli("prepare", "--source", "/nonexistent/signs", "--out", str(tmp_path / "out")),
-        cwd=PROJECT_ROOT,
-        env=_cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 1
-    assert run.stderr.startswith("error: ") and "/nonexistent/signs" in run.stderr
-    assert "Traceback" not in run.stderr
-
-
-def test_cli_manifest_regenerates_the_committed_manifest(tmp_path):
-    out = tmp_path / "manifest.sha256"
-    run = subprocess.run(
-        _cli("manifest", "--source", str(shared_source()), "--out", str(out)),
-        cwd=PROJECT_ROOT,
-        env=_cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 0, run.stderr
-    assert out.read_bytes() == sd.MANIFEST_PATH.read_bytes()
+    assert cache_is_current(out) == existing

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from course_tools.notebooks import BOOK_DIR, cell_tags, read_notebook
-from course_utils.data.signs_dataset import sha256_file
+from course_utils.data.manifest import sha256_file
 from course_utils.resnet import ResNet50
 from course_utils.weights import (
     MODEL_CARD,
@@ -105,5 +105,5 @@ def test_weights_for_another_class_count_are_refused_with_the_model_they_need():
 
 
 def test_a_missing_file_names_the_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.training.train"):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.training"):
         load_shipped_weights(ResNet50(), tmp_path / "none.weights.h5")
