@@ -12,8 +12,8 @@ import h5py
 import keras
 import numpy as np
 
-from course_utils.training import train
-from course_utils.training.train import QUICK
+from course_utils.training.recipes import QUICK
+from course_utils.training.train import TrainOptions, train
 
 TINY = dataclasses.replace(QUICK, name="tiny", epochs=3, batch_size=12)
 TINY_EPOCHS = 12  # the kill test's run: long enough to be killed three times
@@ -44,16 +44,17 @@ def small_network(input_shape, classes):
 
 def train_eagerly(recipe, out, signs, **options):
     """Train ``recipe`` on the small network with eager steps: these runs are two steps an epoch,
-    fewer than it takes to pay for tracing the step."""
-    return train.train(
-        recipe, out, data_dir=signs, verbose=0, network=small_network, run_eagerly=True, **options
+    fewer than it takes to pay for tracing the step. ``options``: more `TrainOptions` fields."""
+    options = TrainOptions(
+        data_dir=signs, verbose=0, network=small_network, run_eagerly=True, **options
     )
+    return train(recipe, out, options)
 
 
 def train_tiny(out: Path | str, data: Path | str) -> None:
     """Train (or resume) the small network for TINY_EPOCHS epochs, checkpointing into ``out``."""
     recipe = dataclasses.replace(QUICK, name="tiny", epochs=TINY_EPOCHS, batch_size=6)
-    train.train(recipe, out, data_dir=data, verbose=0, network=small_network)
+    train(recipe, out, TrainOptions(data_dir=data, verbose=0, network=small_network))
 
 
 if __name__ == "__main__":

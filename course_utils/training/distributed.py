@@ -1,6 +1,12 @@
-"""Helpers for training on several devices and machines with `tf.distribute` (TensorFlow backend):
-creating a strategy, the global batch and learning rate, which process is the chief, and two
-work-arounds for Keras 3.15 with MultiWorkerMirroredStrategy, used by `training.train`.
+"""Helpers for training on several devices and machines with `tf.distribute` (TensorFlow
+backend), used by the training loop (`course_utils.training.train`): creating a strategy, the
+global batch and learning rate, which process is the chief, collective steps between workers,
+and two work-arounds for Keras 3.15 with MultiWorkerMirroredStrategy.
+
+The batch and learning-rate rule: `Recipe.batch_size` is the batch of one replica (device), so a
+step processes the global batch `batch_size x replicas` and each device's memory use does not
+depend on how many there are; the learning rate is scaled linearly with the number of replicas
+(the "linear scaling rule" of Goyal et al., 2017, that goes with the larger global batch).
 """
 
 from __future__ import annotations
@@ -90,15 +96,6 @@ def tensorflow_backend():
     import tensorflow as tf
 
     return tf
-
-
-def strategy_in_scope(strategy):
-    """`strategy`, else the one whose scope we are in (None outside every strategy scope)."""
-    if strategy is not None or keras.backend.backend() != "tensorflow":
-        return strategy
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy() if tf.distribute.has_strategy() else None
 
 
 def gather_from_workers(strategy, value: int) -> np.ndarray:

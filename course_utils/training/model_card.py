@@ -20,11 +20,13 @@ import sys
 from pathlib import Path
 
 from course_utils.atomic_files import write_text_atomic
-from course_utils.data.signs_dataset import DATASET_CREDIT, SPLIT_RULE, sha256_file
+from course_utils.data.manifest import sha256_file
+from course_utils.data.source import DATASET_CREDIT
+from course_utils.data.split import SPLIT_RULE
 from course_utils.evaluate import predict_probabilities, scores, stress_test_images
 from course_utils.resnet import ResNet50
 from course_utils.resnets_utils import load_dataset
-from course_utils.training.train import COURSE, Recipe
+from course_utils.training.recipes import COURSE, Recipe
 from course_utils.weights import (
     MODEL_CARD,
     SHIPPED_HISTORY,
@@ -75,7 +77,7 @@ def card_text(
   is the probability of each digit 0-5.
 - **SHA-256:** `{sha256}`
 - **Date:** {datetime.date.today().isoformat()}
-- **Trained by:** `python -m course_utils.training.train --out checkpoints/course`, from scratch (no
+- **Trained by:** `python -m course_utils.training --out checkpoints/course`, from scratch (no
   pretrained weights), {epochs} epochs, {wall_time_s / 60:.0f} minutes on a 2-core CPU.
 
 ## Data

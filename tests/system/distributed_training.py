@@ -1,4 +1,4 @@
-"""Driver for tests/system/test_distribute.py: trains a tiny network with `train.train` under
+"""Driver for tests/system/test_distribute.py: trains a tiny network with `train` under
 a tf.distribute strategy and writes the histories as JSON. Each case runs in its own process,
 because logical CPU devices and a multi-worker strategy must be set up before TensorFlow starts.
 
@@ -9,6 +9,7 @@ because logical CPU devices and a multi-worker strategy must be set up before Te
 same global batches: the single-device reference (global batch 24, learning rate 2 x LR, the
 default single-device settings) and MirroredStrategy over the 2 devices (12 per replica, the
 learning rate scaled x 2) with synchronized BatchNormalization on data streamed from the files;
+it also checks that eager steps are refused on the 2 replicas;
 with CHIEF_OUT_DIR it then resumes a copy of the chief's checkpoint folder (2 epochs of the
 multi-worker run) for the last epoch. (Chapter 08 runs MirroredStrategy on the in-memory arrays,
 with synchronized and with per-replica statistics, and its compared outputs check both against
@@ -31,11 +32,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from course_utils.training import distributed, train
+from course_utils.training import distributed
+from course_utils.training.recipes import QUICK
+from course_utils.training.train import TrainOptions, train
 
 # No augmentation and a constant learning rate, so that only the distribution differs.
 PER_REPLICA = dataclasses.replace(
-    train.QUICK,
+    QUICK,
     name="distributed",
     epochs=3,
     batch_size=12,
@@ -66,11 +69,12 @@ def tiny_network(input_shape, classes):
     return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
 
 
-def _run(recipe, out, data, strategy, **kwargs) -> dict:
+def _run(recipe, out, data, strategy, **options) -> dict:
     started = time.perf_counter()
-    _, history = train.train(
-        recipe, out, data_dir=data, verbose=0, network=tiny_network, strategy=strategy, **kwargs
+    options = TrainOptions(
+        data_dir=data, verbose=0, network=tiny_network, strategy=strategy, **options
     )
+    _, history = train(recipe, out, options)
     return {"history": history, "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -86,6 +90,11 @@ def local(data: Path, work: Path, result: Path, chief_out: Path | None) -> None:
             PER_REPLICA, work / "streamed", data, mirrored, sync_batchnorm=True, stream=True
         ),
     }
+    try:
+        _run(PER_REPLICA, work / "eager", data, mirrored, run_eagerly=True)
+        runs["eager_refused"] = None
+    except ValueError as e:
+        runs["eager_refused"] = str(e)
     if chief_out is not None:
         resumed = work / "resumed"
         shutil.copytree(chief_out, resumed)

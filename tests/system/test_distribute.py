@@ -2,11 +2,11 @@
 
 MirroredStrategy runs over 2 logical CPU devices (on data streamed from the files),
 MultiWorkerMirroredStrategy over 2 worker processes on 127.0.0.1; each trains a tiny network on
-tiny data (tests/system/distributed_training.py) and must give the loss of the single-device run with the
-same global batch and learning rate (from the same initial weights, on the same batches). A
-checkpoint written by the chief of the 2-worker run then resumes training. Logical devices and the
-multi-worker strategy must exist before TensorFlow starts, so every case runs in its own process,
-started from tests/system/distributed_training.py.
+tiny data (tests/system/distributed_training.py) and must give the loss of the single-device run
+with the same global batch and learning rate (from the same initial weights, on the same
+batches). A checkpoint written by the chief of the 2-worker run then resumes training. Logical
+devices and the multi-worker strategy must exist before TensorFlow starts, so every case runs in
+its own process, started from tests/system/distributed_training.py.
 
 MirroredStrategy on the in-memory arrays, with synchronized BatchNormalization and with
 per-replica statistics, is run by chapter 08, whose compared outputs check both against one
@@ -29,8 +29,10 @@ import numpy as np
 import pytest
 from training_helpers import write_signs
 
-from course_utils.training import distributed, train
-from course_utils.training.train import COURSE, STATE_FILE, latest_checkpoint
+from course_utils.training import distributed
+from course_utils.training.__main__ import parse_args
+from course_utils.training.checkpoints import STATE_FILE, latest_checkpoint
+from course_utils.training.recipes import COURSE
 
 WORKERS = 2
 TIMEOUT_S = 300
@@ -75,7 +77,8 @@ def _free_ports(n: int) -> list[int]:
 
 
 def _start(mode: str, *paths: Path, env: dict, log: Path) -> subprocess.Popen:
-    """Run tests/system/distributed_training.py in ``mode`` in a process of its own, output to ``log``."""
+    """Run tests/system/distributed_training.py in ``mode`` in a process of its own, output to
+    ``log``."""
     with log.open("ab") as output:
         return subprocess.Popen(
             [sys.executable, distributed_training.__file__, mode, *map(str, paths)],
@@ -170,6 +173,12 @@ def test_mirrored_strategy_on_streamed_files_matches_one_device_on_the_arrays(lo
     assert streamed["accuracy"] == single["accuracy"]
 
 
+def test_eager_steps_are_refused_on_two_replicas(local):
+    refused = local["runs"]["eager_refused"]
+    assert refused is not None and "run_eagerly is for training on one replica" in refused
+    assert not (local["folder"] / "eager").exists()
+
+
 def test_two_workers_match_one_device_and_only_the_chief_writes(multi_worker, local):
     chief, other = multi_worker["results"]
     assert (chief["chief"], other["chief"]) == (True, False)
@@ -236,8 +245,8 @@ def test_batch_size_is_per_replica_and_the_learning_rate_scales_linearly():
 def test_strategy_names_and_command_line_options_are_checked():
     with pytest.raises(ValueError, match="choose one of default, mirrored, multi_worker"):
         distributed.make_strategy("parameter_server")
-    args = train._parse_args(["--strategy", "mirrored", "--cpu-devices", "2", "--stream"])
+    args = parse_args(["--strategy", "mirrored", "--cpu-devices", "2", "--stream"])
     assert (args.strategy, args.cpu_devices, args.stream) == ("mirrored", 2, True)
-    assert train._parse_args([]).strategy is None  # no strategy: the single-device path
+    assert parse_args([]).strategy is None  # no strategy: the default one, one device
     with pytest.raises(SystemExit):
-        train._parse_args(["--cpu-devices", "2"])
+        parse_args(["--cpu-devices", "2"])

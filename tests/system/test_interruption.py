@@ -24,13 +24,24 @@ import h5py
 import numpy as np
 import pytest
 import training_helpers
-from data_helpers import assert_same_arrays, read_arrays, session_build, session_source_copy
+from data_helpers import (
+    assert_same_arrays,
+    data_command,
+    read_arrays,
+    session_build,
+    session_source_copy,
+)
 from training_helpers import TINY_EPOCHS as EPOCHS
 from training_helpers import train_tiny, write_signs
 
-from course_utils.data import signs_dataset
+from course_utils.data.build import LOCK_FILE, STAMP_FILE, cache_is_current, ensure_signs_data
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
-from course_utils.training.train import CHECKPOINT_PREFIX, PARTIAL_SUFFIX, STATE_FILE, WEIGHTS_FILE
+from course_utils.training.checkpoints import (
+    CHECKPOINT_PREFIX,
+    PARTIAL_SUFFIX,
+    STATE_FILE,
+    WEIGHTS_FILE,
+)
 
 KILLS = 5
 TRAINING_KILLS = 3
@@ -61,11 +72,9 @@ def test_killed_data_preparation_leaves_a_valid_cache_or_none(tmp_path_factory, 
     out = tmp_path / "signs"
 
     def prepare(folder: Path) -> list[str]:
-        return [
-            sys.executable, "-m", "course_utils.data.signs_dataset", "prepare",
-            "--source", str(source),
-            "--out", str(folder), "--no-progress", "--force",
-        ]  # fmt: skip
+        return data_command(
+            "prepare", "--source", str(source), "--out", str(folder), "--no-progress", "--force"
+        )
 
     # How long one whole run takes here (into another folder): the kills land within that time,
     # on a fast machine as on a slow one.
@@ -77,16 +86,16 @@ def test_killed_data_preparation_leaves_a_valid_cache_or_none(tmp_path_factory, 
     killed = 0
     for _ in range(KILLS):
         killed += run_and_kill(command, rng.uniform(0.0, 0.9 * run_s))
-        if signs_dataset.cache_is_current(out):
+        if cache_is_current(out):
             assert_same_arrays(read_arrays(out), expected)
         else:  # the build died: whatever is there is not taken for a cache
-            assert not signs_dataset.cache_is_current(out)
+            assert not cache_is_current(out)
     assert killed > 0, f"every run finished before its kill (a whole run takes {run_s:.1f} s)"
-    signs_dataset.ensure_signs_data(out, source)
-    assert signs_dataset.cache_is_current(out)
+    ensure_signs_data(out, source)
+    assert cache_is_current(out)
     assert_same_arrays(read_arrays(out), expected)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [TRAIN_FILE, TEST_FILE, signs_dataset.STAMP_FILE, signs_dataset.LOCK_FILE]
+        [TRAIN_FILE, TEST_FILE, STAMP_FILE, LOCK_FILE]
     )
 
 

@@ -1,4 +1,5 @@
-"""The training command: checkpoints every epoch, resumes after interruption, refuses bad state.
+"""The training loop: checkpoints every epoch, resumes after interruption, refuses bad state, and
+trains one device through the same tf.data loop as several.
 
 The tests train a small network, eagerly: the loop's logic without ResNet-50's build and step
 time, nor the time of tracing a step. The course's ResNet-50 itself trains a step and writes its
@@ -7,14 +8,17 @@ stored one."""
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from training_helpers import TINY, write_signs
 from training_helpers import train_eagerly as _train
 
-from course_utils.training import train
-from course_utils.training.train import latest_checkpoint
+from course_utils.data import pipeline as data_pipeline
+from course_utils.training.checkpoints import latest_checkpoint
+from course_utils.training.train import TrainOptions, train
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,47 @@ def test_diverging_training_stops_with_a_clear_error(signs, tmp_path):
     assert latest_checkpoint(tmp_path / "run") is None
 
 
-def test_eager_steps_are_refused_with_a_strategy(signs, tmp_path):
-    with pytest.raises(ValueError, match="run_eagerly is for training on one device"):
-        train.train(TINY, tmp_path / "run", data_dir=signs, run_eagerly=True, stream=True)
+def test_one_device_trains_and_resumes_through_the_default_strategy_loop(
+    signs, tmp_path, monkeypatch
+):
+    """Without a strategy, train uses TensorFlow's default one and the tf.data pipeline (no image
+    dropped); a run resumed after epoch 1 reproduces the uninterrupted run, also when the resumed
+    call names the default strategy and streams the files."""
+    batches = []
+
+    def spy(examples, global_batch_size, **kwargs):
+        batches.append((global_batch_size, kwargs["first_epoch"], kwargs["last_epoch"]))
+        assert kwargs["drop_remainder"] is False
+        return training_batches(examples, global_batch_size, **kwargs)
+
+    training_batches = data_pipeline.training_batches
+    monkeypatch.setattr(data_pipeline, "training_batches", spy)
+    recipe = dataclasses.replace(TINY, augment=False)  # no random augmentation: exact replay
+    _, whole = _train(recipe, tmp_path / "whole", signs)
+    _train(recipe, tmp_path / "pieces", signs, max_epochs=1)
+    default = tf.distribute.get_strategy()
+    _, resumed = _train(recipe, tmp_path / "pieces", signs, strategy=default, stream=True)
+
+    assert batches == [(12, 0, 3), (12, 0, 1), (12, 1, 3)]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(resumed[key], whole[key], atol=1e-6, err_msg=key)
+    state = json.loads((latest_checkpoint(tmp_path / "pieces") / "state.json").read_text())
+    assert state["epoch"] == 3 and state["recipe"] == dataclasses.asdict(recipe)
+
+
+def test_eager_steps_are_refused_on_several_replicas(tmp_path):
+    """Checked first, before any data is read (tests/system/test_distribute.py checks it with a
+    real MirroredStrategy of 2 replicas)."""
+    two_replicas = SimpleNamespace(num_replicas_in_sync=2)
+    options = TrainOptions(data_dir=tmp_path / "absent", strategy=two_replicas, run_eagerly=True)
+    with pytest.raises(ValueError, match="run_eagerly is for training on one replica"):
+        train(TINY, tmp_path / "run", options)
+    assert not (tmp_path / "run").exists()
+
+
+def test_options_are_one_frozen_object_with_the_defaults_of_a_plain_run():
+    options = TrainOptions()
+    assert (options.strategy, options.verbose, options.run_eagerly) == (None, 1, False)
+    assert options.scale_learning_rate and not (options.stream or options.sync_batchnorm)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.verbose = 0
