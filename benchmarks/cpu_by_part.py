@@ -11,9 +11,7 @@ that test.
 
 The CPU time of a test is that of its process and of the child processes it waited for
 (`resource.getrusage`, self and children), so a test that starts a notebook kernel, a training
-run or Chromium is charged for them. Processes forked by the process's multiprocessing fork server
-(`course_utils.preloaded`: kernels, training runs) are the server's children, not its own: the
-server's CPU time and that of the children it reaped (`/proc/PID/stat`) are added. A child that
+run or Chromium is charged for them. A child that
 ends without being waited for at once is charged to the test during which it is reaped: a
 notebook kernel's CPU time shows up at its last cell or at the next test of that process that
 starts a subprocess. The part totals are therefore close, the split between neighbouring parts of

@@ -1,5 +1,5 @@
 """Reading, finding and writing the book's notebooks, shared by the solution, student and grading
-commands.
+tools.
 
 The chapters mark their cells with metadata that these tools rely on:
 
@@ -19,8 +19,6 @@ from nbformat import NotebookNode
 
 from course_utils.atomic_files import write_text_atomic
 from course_utils.data.paths import PROJECT_ROOT
-
-__all__ = ["write_text_atomic"]  # re-exported for the book tools
 
 BOOK_DIR = PROJECT_ROOT / "book"
 
