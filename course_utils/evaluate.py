@@ -37,7 +37,7 @@ def preprocess(images: np.ndarray) -> np.ndarray:
 
 
 # Up to this many batches the model is called batch by batch; more go through `model.predict`,
-# whose compiled graph (about 2 s to trace for ResNet-50, 4 batches' worth) pays off over many.
+# whose compiled graph costs a trace that pays off only over many batches.
 DIRECT_CALL_BATCHES = 4
 
 
