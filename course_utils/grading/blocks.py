@@ -10,7 +10,10 @@ catalogue of plausible mistakes to name the one made.
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
+import textwrap
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ from keras import layers
 from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
-    LearnerTimeout,
+    LearnerFailure,
     agreement,
     as_model,
     call_learner,
@@ -35,6 +38,11 @@ from course_utils.grading.harness import (
     shape_text,
     weight_signature,
 )
+
+SIGNATURES = {
+    "identity_block": "identity_block(X, f, filters, stage, block)",
+    "convolutional_block": "convolutional_block(X, f, filters, stage, block, s=2)",
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,8 @@ class BlockCase:
         args = [inputs, self.f, list(self.filters), self.stage, self.block]
         if self.projection and self.pass_s:
             args.append(self.s)
-        return call_learner(function, *args, what=what)
+        name = "convolutional_block" if self.projection else "identity_block"
+        return call_learner(function, *args, what=what, signature=SIGNATURES[name])
 
     def conv_roles(self) -> dict[tuple[int, int, int, int], str]:
         """{kernel shape: role} of the block's convolutions (shapes are distinct by design)."""
@@ -174,12 +183,13 @@ def _check_case(function: Callable, case: BlockCase, name: str) -> None:
     inputs = keras.Input(case.input_shape)
     try:
         outputs = case.call(function, inputs, what=name)
-    except LearnerTimeout:
-        raise
-    except GradingFailure as failure:
-        raise GradingFailure(f"{failure}\n{_shape_hint(function, case, name)}") from None
+    except LearnerFailure as failure:
+        hint = None if failure.explained else _shape_hint(function, case, name, failure.error)
+        if hint is None:
+            raise
+        raise GradingFailure(f"{failure}\n{hint}") from None
     model = as_model(inputs, outputs, name)
-    _check_layers(model, case)
+    _check_layers(model, case, function)
     expected = case.output_shape()
     if tuple(model.output.shape[1:]) != expected:
         raise GradingFailure(
@@ -189,17 +199,25 @@ def _check_case(function: Callable, case: BlockCase, name: str) -> None:
     _check_behaviour(model, case)
 
 
-def _shape_hint(function: Callable, case: BlockCase, name: str) -> str:
-    """Advice for a block that raised: retried with f=1 or s=1, does it build?"""
+def _shape_hint(function: Callable, case: BlockCase, name: str, error: Exception) -> str | None:
+    """Advice for a block that raised, from probes of its structure: retried with s=1 or f=1,
+    does it build, and how? None where no probe explains the error."""
     probes = [("padding", case.with_(f=1))]
     if case.projection and case.stride != 1:
         probes.insert(0, ("stride", case.with_(s=1, pass_s=True)))
     for problem, probe in probes:
+        inputs = keras.Input(probe.input_shape)
         try:
-            probe.call(function, keras.Input(probe.input_shape), what=name)
+            outputs = probe.call(function, inputs, what=name)
         except GradingFailure:
             continue
         if problem == "stride":
+            try:
+                model = as_model(inputs, outputs, name)
+            except GradingFailure:
+                model = None
+            if model is not None and _shortcut_reads_the_main_path(model, probe):
+                return SHORTCUT_INPUT_HINT
             return (
                 "It builds with s=1, so the two paths shrink differently: the stride s belongs "
                 "on the first 1x1 convolution and on the shortcut convolution, (s, s) on both."
@@ -208,10 +226,27 @@ def _shape_hint(function: Callable, case: BlockCase, name: str) -> str:
             "It builds with f=1, so the f x f convolution changes the height and width: give "
             "it padding='same' (the 1x1 convolutions use padding='valid')."
         )
-    return (
-        "Hint: the shortcut and the main path are added, so they must have the same shape. "
-        + _output_shape_advice(case)
-    )
+    if isinstance(error, ValueError) and "shape" in str(error).lower():
+        return (
+            "Hint: the shortcut and the main path are added, so they must have the same shape. "
+            + _output_shape_advice(case)
+        )
+    return None
+
+
+SHORTCUT_INPUT_HINT = (
+    "The shortcut convolution is applied to the main path's output, not to the block's input: "
+    "save X_shortcut = X at the start of the block, then apply the shortcut's Conv2D and "
+    "BatchNormalization to X_shortcut."
+)
+
+
+def _shortcut_reads_the_main_path(model: keras.Model, case: BlockCase) -> bool:
+    """True when only one convolution reads the block's input, though the main path's first
+    convolution and the shortcut's should both read it."""
+    convs = layers_of(model, layers.Conv2D)
+    readers = [conv for conv in convs if conv.input is model.inputs[0]]
+    return case.projection and len(convs) == 4 and len(readers) == 1
 
 
 def _output_shape_advice(case: BlockCase) -> str:
@@ -226,7 +261,7 @@ def _output_shape_advice(case: BlockCase) -> str:
     )
 
 
-def _check_layers(model: keras.Model, case: BlockCase) -> None:
+def _check_layers(model: keras.Model, case: BlockCase, function: Callable) -> None:
     """The learner's layers: convolutions, their windows, filters, biases and strides, and one
     BatchNormalization on the channels after each convolution."""
     for layer in model.layers:
@@ -245,10 +280,23 @@ def _check_layers(model: keras.Model, case: BlockCase) -> None:
     roles = case.conv_roles()
     convs = layers_of(model, layers.Conv2D)
     if len(convs) != len(roles):
-        raise GradingFailure(_conv_count_hint(len(convs), case))
+        raise GradingFailure(_conv_count_hint(len(convs), case, calls_in_source(function)))
+    if _shortcut_reads_the_main_path(model, case):
+        raise GradingFailure(SHORTCUT_INPUT_HINT)
     found = Counter(tuple(c.kernel.shape) for c in convs)
     if found != Counter(list(roles)):
         raise GradingFailure(_kernel_hint(found, case))
+    by_role = {roles[tuple(conv.kernel.shape)]: conv for conv in convs}
+    if (
+        case.stride != 1
+        and tuple(by_role["first 1x1 convolution"].strides) == (1, 1)
+        and tuple(by_role["f x f convolution"].strides) == (case.stride, case.stride)
+    ):
+        raise GradingFailure(
+            "the stride s is on the f x f convolution, as in ResNet v1.5 (a later variant). This "
+            "course builds the original ResNet-50: the stride s is on the first 1x1 convolution, "
+            "strides=(s, s), as on the shortcut, and the f x f convolution has stride (1, 1)."
+        )
     for conv in convs:
         role = roles[tuple(conv.kernel.shape)]
         if not conv.use_bias:
@@ -279,7 +327,33 @@ def _check_layers(model: keras.Model, case: BlockCase) -> None:
         )
 
 
-def _conv_count_hint(n: int, case: BlockCase) -> str:
+def calls_in_source(function: Callable, name: str = "Conv2D") -> int | None:
+    """How many calls of ``name`` (``Conv2D(...)`` or ``layers.Conv2D(...)``) the function's
+    source holds; None where its source cannot be read."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    return sum(
+        isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == name)
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == name)
+        )
+        for node in ast.walk(tree)
+    )
+
+
+def _conv_count_hint(n: int, case: BlockCase, written: int | None) -> str:
+    needed = len(case.conv_roles())
+    if written is not None and written > n and written >= needed:
+        used = f"only {n} of the {written}" if n else f"none of the {written}"
+        return (
+            f"{used} Conv2D layers your code creates {'leads' if n < 2 else 'lead'} to the "
+            "block's output: the others are unused, their output overwritten or never passed "
+            "on. Each layer takes the previous layer's output (X = layers.Conv2D(...)(X)), the "
+            "block returns the main path's X, and the shortcut is added to it."
+        )
     found = f"the block has {plural(n, 'Conv2D layer')}"
     if case.projection:
         if n == 3:
@@ -326,9 +400,11 @@ def _stride_hint(role: str, strides: tuple, case: BlockCase) -> str:
             f"the {role} has strides {strides}: every convolution of the identity block has "
             "stride (1, 1)."
         )
+    on_s = role in ("first 1x1 convolution", "shortcut convolution")
+    wanted = (case.stride, case.stride) if on_s else (1, 1)
     return (
-        f"the {role} has strides {strides}, expected ({case.stride}, {case.stride}) or (1, 1): "
-        "the stride s belongs on the first 1x1 convolution and on the shortcut convolution; "
+        f"the {role} has strides {strides}, expected {wanted} here (s={case.stride}): the stride "
+        "s belongs on the first 1x1 convolution and on the shortcut convolution, strides=(s, s); "
         "the f x f and the last 1x1 convolutions have stride (1, 1)."
     )
 

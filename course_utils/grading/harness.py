@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import signal
 import threading
-import traceback
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -19,6 +18,8 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 import keras
 import numpy as np
 
+from course_utils.grading.learner_errors import describe_error, hint_for
+
 PASSED = "All tests passed."
 RTOL = 1e-4
 ATOL = 1e-5
@@ -26,6 +27,16 @@ ATOL = 1e-5
 
 class GradingFailure(Exception):
     """A check failed; the message is the hint shown to the learner (first line: the verdict)."""
+
+
+class LearnerFailure(GradingFailure):
+    """The learner's function raised. ``explained``: the message already holds a hint about the
+    error itself, so no hint about the architecture should be added to it."""
+
+    def __init__(self, message: str, error: BaseException, explained: bool):
+        super().__init__(message)
+        self.error = error
+        self.explained = explained
 
 
 class LearnerTimeout(GradingFailure):
@@ -79,12 +90,20 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call_learner(function: Callable, *args, what: str):
-    """``function(*args)`` with Keras's own chatter silenced and a time limit; GradingFailure if
-    it raises or does not return within TIME_LIMIT_S seconds.
+def call_learner(function: Callable, *args, what: str, signature: str):
+    """``function(*args)`` with Keras's own chatter silenced and a time limit.
+
+    Args:
+        what: how the call is named to the learner, e.g. ``identity_block``.
+        signature: the expected signature, e.g. ``identity_block(X, f, filters, stage, block)``.
 
     Returns:
         What the function returned.
+
+    Raises:
+        LearnerFailure: it raised; the message names the error, with a hint about that error
+            where there is one.
+        LearnerTimeout: it did not return within TIME_LIMIT_S seconds.
     """
     try:
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
@@ -96,21 +115,11 @@ def call_learner(function: Callable, *args, what: str):
             "ends (a `while` whose condition never changes, or a function that calls itself)."
         ) from None
     except Exception as error:
-        raise GradingFailure(f"{what} raised {describe_error(error)}") from error
-
-
-def describe_error(error: BaseException) -> str:
-    """``TypeName: message`` with the learner's line, shortened to what helps."""
-    message = " ".join(str(error).split())
-    if len(message) > 400:
-        message = message[:400] + " ..."
-    frames = [
-        f
-        for f in traceback.extract_tb(error.__traceback__)
-        if "keras" not in f.filename and "course_utils" not in f.filename
-    ]
-    where = f" (at line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
-    return f"{type(error).__name__}: {message}{where}"
+        hint = hint_for(error, what, signature)
+        message = f"{what} raised {describe_error(error)}"
+        if hint:
+            message += f"\nHint: {hint}"
+        raise LearnerFailure(message, error, explained=hint is not None) from error
 
 
 def as_model(inputs, outputs, what: str) -> keras.Model:

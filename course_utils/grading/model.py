@@ -20,7 +20,7 @@ from keras import layers
 from course_utils import resnet
 from course_utils.grading.harness import (
     GradingFailure,
-    LearnerTimeout,
+    LearnerFailure,
     call_learner,
     filled_outputs,
     layers_of,
@@ -29,6 +29,7 @@ from course_utils.grading.harness import (
     same,
     shape_text,
 )
+from course_utils.grading.learner_errors import shapes_at_failure
 
 INPUT_SHAPE = (64, 64, 3)
 CLASSES = 6
@@ -43,6 +44,7 @@ STAGE_OUTPUTS = (
     (4, (4, 4, 1024), 6),
     (5, (2, 2, 2048), 3),
 )
+SIGNATURE = "ResNet50(input_shape=(64, 64, 3), classes=6)"
 OTHER_INPUT_SHAPE = (96, 96, 3)
 OTHER_CLASSES = 10
 
@@ -93,22 +95,24 @@ def _inputs() -> np.ndarray:
 def _reference_outputs() -> list[np.ndarray]:
     """The reference's stem, block and final outputs under ``fill_value``: computed once per
     process, as they never change."""
-    reference = resnet.ResNet50(INPUT_SHAPE, CLASSES)
-    return filled_outputs(_probe(reference), _inputs())
+    return filled_outputs(_probe(_reference()), _inputs())
+
+
+@functools.cache
+def _reference() -> keras.Model:
+    """The reference ResNet-50, built once per process."""
+    return resnet.ResNet50(INPUT_SHAPE, CLASSES)
 
 
 def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
     what = f"ResNet50(input_shape={input_shape}, classes={classes})"
     try:
-        model = call_learner(function, input_shape, classes, what=what)
-    except LearnerTimeout:
-        raise
-    except GradingFailure as failure:
+        model = call_learner(function, input_shape, classes, what=what, signature=SIGNATURE)
+    except LearnerFailure as failure:
+        if failure.explained:
+            raise
         raise GradingFailure(
-            f"{failure}\nHint: each stage starts with convolutional_block (it changes the "
-            "number of channels, and with s=2 the height and width), followed by identity "
-            "blocks with the same filters. Stage 2's convolutional block has s=1, those of "
-            "stages 3 to 5 s=2; the blocks take (X, f, filters, stage, block[, s])."
+            f"{failure}\n{_where_it_stopped(function, input_shape, classes, failure.error)}"
         ) from None
     if not isinstance(model, keras.Model):
         raise GradingFailure(
@@ -122,6 +126,59 @@ def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:
             "input_shape, X_input = layers.Input(input_shape), not from a fixed shape."
         )
     return model
+
+
+def _where_it_stopped(function: Callable, input_shape, classes, error: Exception) -> str:
+    """The shapes the learner's blocks produced, stage by stage, up to the error, beside the
+    reference's."""
+    built = _stage_shapes_before_failure(function, input_shape, classes)
+    lines = [f"Where it stopped, {text}." for text in shapes_at_failure(error)[-1:]]
+    if built:
+        ours = ", ".join(f"stage {stage} {shape_text(shape)}" for stage, shape in built.items())
+        lines.append(f"Your blocks output, by stage, before the error: {ours}.")
+    expected = ", ".join(
+        [f"stage 1 {shape_text((None, *STEM_OUTPUT))}"]
+        + [f"stage {stage} {shape_text((None, *shape))}" for stage, shape, _ in STAGE_OUTPUTS]
+    )
+    lines.append(
+        f"The reference's outputs, by stage: {expected}. Each stage starts with "
+        "convolutional_block (s=1 in stage 2, s=2 in stages 3 to 5), followed by identity blocks "
+        "with the same filters."
+    )
+    return "\n".join(lines)
+
+
+def _stage_shapes_before_failure(function: Callable, input_shape, classes) -> dict:
+    """{stage: output shape of its last block} of the blocks the learner's function built before
+    it failed, found by calling it again with its block functions wrapped to record each call."""
+    namespace = getattr(function, "__globals__", None)
+    if not isinstance(namespace, dict):
+        return {}
+    originals = {
+        name: namespace[name]
+        for name in ("identity_block", "convolutional_block")
+        if callable(namespace.get(name))
+    }
+    built: dict = {}
+
+    def recording(block: Callable) -> Callable:
+        def record(*args, **kwargs):
+            output = block(*args, **kwargs)
+            stage = kwargs.get("stage", args[3] if len(args) > 3 else "?")
+            if isinstance(output, keras.KerasTensor):
+                built[stage] = tuple(output.shape)
+            return output
+
+        return record
+
+    try:
+        namespace.update({name: recording(block) for name, block in originals.items()})
+        call_learner(function, input_shape, classes, what="ResNet50", signature=SIGNATURE)
+    except GradingFailure:
+        pass
+    finally:
+        namespace.update(originals)
+    return built
 
 
 def _check_stem(model: keras.Model) -> None:
@@ -219,8 +276,51 @@ def _check_parameter_counts(model: keras.Model) -> None:
         raise GradingFailure(
             f"the model has {counts[0]:,} parameters ({counts[1]:,} trainable, {counts[2]:,} "
             f"non-trainable); ResNet-50 has {expected[0]:,} ({expected[1]:,} trainable, "
-            f"{expected[2]:,} non-trainable). Check f=3 and the filters of every block."
+            f"{expected[2]:,} non-trainable). {_first_different_block(model)}"
         )
+
+
+def _first_different_block(model: keras.Model) -> str:
+    """Names the first block whose convolutions differ from the reference's, by stage."""
+    ours = _convolutions_by_block(model)
+    theirs = _convolutions_by_block(_reference())
+    names = ["stage 1 (the stem)"] + [
+        f"stage {stage}, block {index + 1}"
+        for stage, _, n_blocks in STAGE_OUTPUTS
+        for index in range(n_blocks)
+    ]
+    for name, got, wanted in zip(names, ours, theirs, strict=False):
+        if got != wanted:
+            stage = int(name.split()[1].rstrip(","))
+            advice = (
+                STEM_RECIPE
+                if stage == 1
+                else (f"Stage {stage} uses f=3 and filters {list(_stage_filters(stage))}.")
+            )
+            return (
+                f"The first difference is in {name}: its convolutions have windows and filters "
+                f"{_kernels_text(got)}, the reference's {_kernels_text(wanted)}. {advice}"
+            )
+    return "Check f=3 and the filters of every block."
+
+
+def _convolutions_by_block(model: keras.Model) -> list[list[tuple]]:
+    """(window height, window width, filters) of the Conv2D layers of the stem and of each
+    residual block, in graph order: the stem ends with its max pooling, and a block's layers come
+    after the previous block's addition."""
+    blocks: list[list[tuple]] = [[]]
+    for op in model.operations:
+        stem_ends = isinstance(op, layers.MaxPooling2D) and len(blocks) == 1
+        if stem_ends or type(op).__name__ == "Add":
+            blocks.append([])
+        elif isinstance(op, layers.Conv2D):
+            height, width, _, filters = op.kernel.shape
+            blocks[-1].append((height, width, filters))
+    return [sorted(block) for block in blocks]
+
+
+def _kernels_text(kernels: list[tuple]) -> str:
+    return "[" + ", ".join(f"{h}x{w}x{n}" for h, w, n in kernels) + "]"
 
 
 def _count(weights) -> int:

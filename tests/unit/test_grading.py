@@ -185,7 +185,7 @@ IDENTITY_MISTAKES = {
     ),
     "returns the shortcut": (
         [("    return X\n", "    return X_shortcut\n")],
-        "has 0 Conv2D layers; it needs 3",
+        "none of the 3 Conv2D layers your code creates leads to the block's output",
     ),
 }
 
@@ -199,7 +199,7 @@ CONVOLUTIONAL_MISTAKES = {
             ),
             ("    X = layers.Add()([X, X_shortcut])\n", ""),
         ],
-        "shortcut convolution is missing",
+        "only 3 of the 4 Conv2D layers your code creates lead to the block's output",
     ),
     "identity shortcut": (
         [
@@ -230,7 +230,7 @@ CONVOLUTIONAL_MISTAKES = {
                 "F2,\n        (f, f),\n        strides=(s, s),",
             ),
         ],
-        "stride s belongs on the first 1x1 convolution and on the shortcut",
+        "the stride s is on the f x f convolution, as in ResNet v1.5",
     ),
     "stride missing on the main path": (
         [
@@ -338,11 +338,12 @@ RESNET50_MISTAKES = {
     ),
     "stride 2 in every stage": (
         [('block="a", s=stride)', 'block="a", s=2)')],
-        "Stage 2's convolutional block has s=1",
+        "Your blocks output, by stage, before the error: stage 2 (m, 8, 8, 256)",
     ),
     "f=2 in the identity blocks": (
         [("identity_block(X, 3, filters", "identity_block(X, 2, filters")],
-        "Check f=3 and the filters of every block",
+        "first difference is in stage 2, block 2: its convolutions have windows and filters "
+        "[1x1x64, 1x1x256, 2x2x64], the reference's [1x1x64, 1x1x256, 3x3x64]",
     ),
     "missing stage 5": (
         [
@@ -582,3 +583,159 @@ def test_filled_outputs_are_the_outputs_under_fill_weights_and_leave_the_model_a
     np.testing.assert_allclose(filled_outputs(model, x), expected, rtol=1e-6)
     for variable, value in zip(model.weights, before, strict=True):
         np.testing.assert_array_equal(variable.numpy(), value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hints about the learner's error itself, not about the architecture
+
+
+def printed_by(function: str, source: str) -> str:
+    passed, printed = grade(function, define(source, function))
+    assert passed is False
+    return printed
+
+
+def test_a_bare_keras_layer_name_gets_the_fix_for_the_name_not_an_architecture_hint():
+    source = inspect.getsource(resnet.identity_block).replace("layers.Conv2D(", "Conv2D(")
+    printed = printed_by("identity_block", source)
+    assert "NameError: name 'Conv2D' is not defined" in printed
+    assert "write `layers.Conv2D(...)`" in printed
+    assert "from keras.layers import Conv2D" in printed
+    assert "same shape" not in printed and "stride" not in printed
+
+
+def test_average_pooling_without_pool_size_gets_the_keras_3_fix():
+    source = edit(
+        inspect.getsource(resnet.ResNet50),
+        [('layers.AveragePooling2D((2, 2), name="avg_pool")', "layers.AveragePooling2D()")],
+    )
+    printed = printed_by("ResNet50", source)
+    assert "no default pool_size (Keras 2's was (2, 2))" in printed
+    assert "layers.AveragePooling2D((2, 2))" in printed
+    assert "Each stage starts" not in printed
+
+
+def test_a_wrong_signature_gets_the_signature_to_write():
+    source = edit(
+        inspect.getsource(resnet.ResNet50),
+        [("def ResNet50(input_shape=(64, 64, 3), classes=6):", "def ResNet50(input_shape):")],
+    )
+    printed = printed_by("ResNet50", source)
+    assert "def ResNet50(input_shape=(64, 64, 3), classes=6):" in printed
+    assert "Each stage starts" not in printed
+
+
+def test_an_exercise_not_yet_written_is_called_not_written():
+    source = (
+        "def identity_block(X, f, filters, stage, block):\n"
+        "    ### START CODE HERE ###\n"
+        "    raise NotImplementedError('write identity_block')\n"
+        "    ### END CODE HERE ###\n"
+    )
+    printed = printed_by("identity_block", source)
+    assert "identity_block is not written yet" in printed
+    assert "same shape" not in printed
+
+
+def test_convolutions_that_do_not_reach_the_output_are_counted_as_unused():
+    # The f x f convolution reads the block's input: the first component's output is unused.
+    source = edit(
+        inspect.getsource(resnet.identity_block),
+        [
+            (
+                'name=conv_name_base + "2b",\n        kernel_initializer=glorot_uniform(seed=0),\n'
+                "    )(X)",
+                'name=conv_name_base + "2b",\n        kernel_initializer=glorot_uniform(seed=0),\n'
+                "    )(X_shortcut)",
+            ),
+        ],
+    )
+    printed = printed_by("identity_block", source)
+    assert "only 2 of the 3 Conv2D layers your code creates lead to" in printed
+    assert "the others are unused" in printed
+
+
+def test_a_shortcut_convolution_on_the_main_path_is_named_not_the_stride():
+    source = edit(
+        inspect.getsource(resnet.convolutional_block),
+        [
+            (
+                "    )(X_shortcut)\n    X_shortcut = layers.BatchNorm",
+                "    )(X)\n    X_shortcut = layers.BatchNorm",
+            )
+        ],
+    )
+    printed = printed_by("convolutional_block", source)
+    assert "shortcut convolution is applied to the main path's output" in printed
+    assert "shrink differently" not in printed
+
+
+def test_keras_colour_codes_are_removed_and_long_messages_cut_at_a_word():
+    from course_utils.grading.learner_errors import describe_error
+
+    error = ValueError("\x1b[1mInvalid\x1b[0m " + "word " * 200)
+    text = describe_error(error)
+    assert "\x1b" not in text and text.startswith("ValueError: Invalid word")
+    assert text.endswith("word ...")
+
+
+def test_a_line_without_source_is_shown_by_its_number_alone():
+    namespace = {}
+    exec(compile("def f():\n    raise ValueError('x')\n", "<no source>", "exec"), namespace)
+    from course_utils.grading.learner_errors import describe_error
+
+    try:
+        namespace["f"]()
+    except ValueError as error:
+        assert describe_error(error) == "ValueError: x (at line 2)"
+
+
+STAGE_5 = """    X = convolutional_block(X, f=3, filters=[512, 512, 2048], stage=5, block="a", s=2)
+    X = identity_block(X, 3, [512, 512, 2048], stage=5, block="b")
+    X = identity_block(X, 3, [512, 512, 2048], stage=5, block="c")
+"""
+
+
+def learner_resnet50(stage_5: str = STAGE_5) -> str:
+    """A ResNet50 written out stage by stage, as the original assignment's learners wrote it."""
+    stages = []
+    for stage, filters, n_blocks, stride in resnet.RESNET50_STAGES[:3]:
+        stages.append(
+            f"    X = convolutional_block(X, f=3, filters={list(filters)}, stage={stage}, "
+            f'block="a", s={stride})\n'
+        )
+        for block in "bcdef"[: n_blocks - 1]:
+            stages.append(
+                f'    X = identity_block(X, 3, {list(filters)}, stage={stage}, block="{block}")\n'
+            )
+    return (
+        "def ResNet50(input_shape=(64, 64, 3), classes=6):\n"
+        "    X_input = layers.Input(input_shape)\n"
+        "    X = layers.ZeroPadding2D((3, 3))(X_input)\n"
+        '    X = layers.Conv2D(64, (7, 7), strides=(2, 2), name="conv1")(X)\n'
+        '    X = layers.BatchNormalization(axis=3, name="bn_conv1")(X)\n'
+        '    X = layers.Activation("relu")(X)\n'
+        "    X = layers.MaxPooling2D((3, 3), strides=(2, 2))(X)\n"
+        + "".join(stages)
+        + stage_5
+        + '    X = layers.AveragePooling2D((2, 2), name="avg_pool")(X)\n'
+        "    X = layers.Flatten()(X)\n"
+        '    X = layers.Dense(classes, activation="softmax", name="fc" + str(classes))(X)\n'
+        '    return keras.Model(inputs=X_input, outputs=X, name="ResNet50")\n'
+    )
+
+
+def test_the_learner_style_resnet50_passes():
+    assert grade("ResNet50", define(learner_resnet50(), "ResNet50")) == (True, PASSED + "\n")
+
+
+def test_wrong_filters_in_stage_5_are_named_by_stage():
+    wrong = STAGE_5.replace(
+        '[512, 512, 2048], stage=5, block="b"', '[256, 256, 2048], stage=5, block="b"'
+    )
+    wrong = wrong.replace(
+        '[512, 512, 2048], stage=5, block="c"', '[256, 256, 2048], stage=5, block="c"'
+    )
+    printed = printed_by("ResNet50", learner_resnet50(wrong))
+    assert "first difference is in stage 5, block 2" in printed
+    assert "Stage 5 uses f=3 and filters [512, 512, 2048]" in printed
