@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.util
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,8 @@ class Drift:
         )
 
 
-REFERENCE_FILE = Path(__file__).with_name("resnet.py")
+# Found without importing it (and TensorFlow with it).
+REFERENCE_FILE = Path(importlib.util.find_spec("course_utils.resnet").origin)
 
 
 def reference_source(function: str) -> str:
