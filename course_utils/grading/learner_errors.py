@@ -43,7 +43,7 @@ def describe_error(error: BaseException) -> str:
     if frames:
         line = (frames[-1].line or "").strip()
         where = f" (at line {frames[-1].lineno}" + (f": {line})" if line else ")")
-    return f"{type(error).__name__}: {message}{where}"
+    return f"{type(error).__name__}{': ' + message if message else ''}{where}"
 
 
 def hint_for(error: BaseException, what: str, signature: str) -> str | None:

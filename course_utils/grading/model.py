@@ -30,6 +30,7 @@ from course_utils.grading.harness import (
     shape_text,
 )
 from course_utils.grading.learner_errors import shapes_at_failure
+from course_utils.grading.own_work import reference_problem
 
 INPUT_SHAPE = (64, 64, 3)
 CLASSES = 6
@@ -71,6 +72,9 @@ def check_resnet50(ResNet50: Callable) -> bool:
 def _check_resnet50(function: Callable) -> None:
     if not callable(function):
         raise GradingFailure(f"ResNet50 is {type(function).__name__}, not a function.")
+    problem = reference_problem(function, "ResNet50")
+    if problem:
+        raise GradingFailure(problem)
     model = _build(function, INPUT_SHAPE, CLASSES)
     _check_stem(model)
     _check_stages(model)

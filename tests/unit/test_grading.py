@@ -493,10 +493,44 @@ def test_each_grader_is_proven_by_at_least_15_wrong_implementations(mistakes):
 
 
 @pytest.mark.parametrize("function", sorted(GRADERS))
-def test_the_reference_passes(function):
-    passed, printed = grade(function, getattr(resnet, function))
+def test_the_reference_written_by_the_learner_passes(function):
+    passed, printed = grade(function, edited(function))
     assert passed is True
     assert printed == PASSED + "\n"
+
+
+# Ways of handing in the course's reference instead of one's own code.
+WRAPPERS = {
+    "the reference itself": lambda name: getattr(resnet, name),
+    "a call of the reference": lambda name: define(
+        f"from course_utils.resnet import {name} as reference\n"
+        f"def {name}(*args, **kwargs):\n    return reference(*args, **kwargs)\n",
+        name,
+    ),
+    "a call through the module": lambda name: define(
+        f"import course_utils.resnet as r\ndef {name}(*args, **kwargs):\n"
+        f"    return r.{name}(*args, **kwargs)\n",
+        name,
+    ),
+    "a call through a helper": lambda name: define(
+        f"from course_utils import resnet\ndef helper(*args):\n    return resnet.{name}(*args)\n"
+        f"def {name}(*args):\n    return helper(*args)\n",
+        name,
+    ),
+    "a lambda": lambda name: define(
+        f"from course_utils.resnet import {name} as reference\n"
+        f"{name} = lambda *args: reference(*args)\n",
+        name,
+    ),
+}
+
+
+@pytest.mark.parametrize("wrapper", sorted(WRAPPERS))
+@pytest.mark.parametrize("function", sorted(GRADERS))
+def test_the_course_reference_handed_in_as_ones_own_fails(function, wrapper):
+    passed, printed = grade(function, WRAPPERS[wrapper](function))
+    assert passed is False
+    assert f"course's reference implementation (course_utils.resnet.{function})" in printed
 
 
 @pytest.mark.parametrize(
