@@ -18,7 +18,7 @@ all: book
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,dev,instructor]'
 	touch $(STAMP)
 
 system-packages:

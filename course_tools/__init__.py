@@ -4,7 +4,8 @@
     execute_book      re-run chapters and store their outputs (`make execute`)
     solutions         keep each chapter's solution cells equal to the reference code
     student_version   the student version of the chapters (`make student`)
-    grade_submission  grade learners' notebooks against the instructor's check cells
-    grading_outcomes  the pytest plugin that records each graded notebook's verdict
+    classroom         the class's nbgrader course folder: assignments, gradebook, feedback
+    grade_submission  grade a class with nbgrader, each submission in a sandbox
+    grading_kernel    the sandboxed kernel submissions run in (course_tools.sandbox)
     notebooks         reading, finding and writing the chapters' notebooks
 """

@@ -1,89 +1,45 @@
-"""Grade learners' notebooks with ``pytest --nbval`` against the instructor's expected outputs.
+"""Grade a class: learners' notebooks autograded by nbgrader, each in a sandbox, into a gradebook
+with points per check, and a feedback file per learner.
 
     python -m course_tools.grade_submission SUBMISSION.ipynb [SUBMISSION.ipynb ...]
-        [--reference book/CHAPTER.ipynb] [--keep FOLDER] [-- PYTEST_ARGS ...]
+        [--course class] [--student NAME ...] [--cpu-s 900] [--memory-gib 8] [--cell-timeout-s 600]
 
-nbval compares each cell's new output with the output stored in the notebook, so a submission
-that was saved with a failing check (or an edited one) would grade itself. This command makes a
-graded copy of the submission in which every check cell (tag ``check``, matched by order) has the
-instructor's source and stored output, then runs ``pytest --nbval-lax`` on the copy: every cell
-must run without an error, and every check cell must print exactly what it prints for the
-reference solution (``All tests passed.``). Other cells' outputs are the learner's own and are
-not compared.
+Each submission is the learner's copy of a chapter with exercises (the assignment is the chapter
+of the same file name); the learner is named by ``--student`` (one per submission, in order) or
+else by the folder that holds the notebook. The course folder (default ``class/``) is an nbgrader
+course (see `course_tools.classroom`); this command prepares it, puts each submission in
+``submitted/``, and runs ``nbgrader autograde`` and ``nbgrader generate_feedback`` for it:
 
-Several submissions (a whole class, say) are graded in one pytest run, each notebook in a kernel
-of its own; each submission's reference is the chapter of its file name unless ``--reference``
-names one for all of them. The command ends with one verdict line per submission
-(``PASSED path`` or ``FAILED path: cells ...``). The exit status is 0 when every submission
-passes, 1 when one fails, and pytest's own status when pytest could not grade at all.
+* nbgrader puts the instructor's check cells back in place, so that a check cell the learner
+  edited, deleted or saved with a passing output counts for nothing; the checks import the course's
+  graders themselves, and the graders refuse the course's own reference handed in as the learner's;
+* each submission's kernel runs in its own sandbox (`course_tools.sandbox`): the project, the other
+  submissions and the gradebook read-only, its own HOME and /tmp, no network, limited CPU time and
+  memory; a submission that crashes, hangs or runs out of memory fails with the reason;
+* the command ends with one line per submission, ``PASSED path (2/2 points)`` or ``FAILED path:
+  reason``, and exits 0 when every submission passed, 1 otherwise, 2 when it could not grade.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import json
-import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbformat import NotebookNode
+from course_tools import classroom, grading_kernel, sandbox
+from course_tools.notebooks import BOOK_DIR, read_notebook
 
-from course_tools.grading_outcomes import OUTCOMES_ENV
-from course_tools.notebooks import (
-    BOOK_DIR,
-    cell_tags,
-    check_cells,
-    read_notebook,
-    write_notebook_atomic,
-)
-
-CHECK_OUTPUT_TAG = "nbval-check-output"
-# Tags with which a submission could excuse a cell from grading.
-_EXCUSING_TAGS = {"nbval-skip", "raises-exception", "nbval-raises-exception"}
+DEFAULT_COURSE = Path("class")
 
 
 class SubmissionError(ValueError):
-    """The submission cannot be matched with its reference notebook."""
-
-
-def graded_copy(submission: NotebookNode, reference: NotebookNode) -> NotebookNode:
-    """The submission with the reference's check cells (source, outputs, tags) put in place.
-
-    Raises:
-        SubmissionError: the two notebooks do not have the same number of check cells.
-    """
-    graded = copy.deepcopy(submission)
-    theirs = check_cells(graded)
-    ours = check_cells(reference)
-    if len(theirs) != len(ours):
-        raise SubmissionError(
-            f"the submission has {len(theirs)} check cell(s), the reference {len(ours)}: "
-            "restore the deleted check cells (tag 'check') from the chapter"
-        )
-    for cell in graded.cells:
-        tags = [tag for tag in cell_tags(cell) if tag not in _EXCUSING_TAGS]
-        if "tags" in cell.get("metadata", {}):
-            cell.metadata["tags"] = tags
-    for (_, cell), (_, expected) in zip(theirs, ours, strict=True):
-        cell.source = expected.source
-        cell.outputs = copy.deepcopy(expected.outputs)
-        cell.execution_count = expected.execution_count
-        cell.metadata["tags"] = [*cell_tags(expected), CHECK_OUTPUT_TAG]
-    return graded
-
-
-def default_reference(submission: Path, book_dir: Path = BOOK_DIR) -> Path:
-    """The chapter of ``book_dir`` with the submission's file name."""
-    reference = Path(book_dir) / Path(submission).name
-    if not reference.is_file():
-        raise SubmissionError(
-            f"no chapter named {Path(submission).name} in {book_dir}; pass --reference"
-        )
-    return reference
+    """A submission cannot be graded as given (no chapter of its name, a bad student name)."""
 
 
 @dataclass(frozen=True)
@@ -91,107 +47,188 @@ class Verdict:
     """The grade of one submission."""
 
     submission: Path
-    passed: bool
-    failed_cells: tuple[int, ...] = ()
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return self.max_score > 0 and self.score == self.max_score and not self.reasons
 
     def __str__(self) -> str:
+        points = f"{self.score:g}/{self.max_score:g} points"
         if self.passed:
-            return f"PASSED {self.submission}"
-        cells = ", ".join(str(c) for c in self.failed_cells) or "the notebook could not be run"
-        return f"FAILED {self.submission}: cells {cells} (numbered among the code cells from 0)"
+            return f"PASSED {self.submission} ({points})"
+        return f"FAILED {self.submission} ({points}): " + " | ".join(self.reasons)
 
 
-def graded_copies(
-    submissions: list[Path], reference: Path | None, folder: Path
-) -> list[tuple[Path, Path]]:
-    """Write the graded copy of every submission into ``folder``: ``folder/NAME`` for one
-    submission, ``folder/NNN/NAME`` for several (learners' files often share a name).
+def student_names(submissions: list[Path], given: list[str] | None) -> list[str]:
+    """One nbgrader student id per submission: ``given`` in order, else the folder holding each
+    notebook; a name used twice gets ``-2``, ``-3``... ."""
+    if given:
+        if len(given) != len(submissions):
+            raise SubmissionError(
+                f"{len(given)} --student name(s) for {len(submissions)} submission(s): give one "
+                "per submission, in the same order"
+            )
+        names = list(given)
+    else:
+        names = [Path(path).resolve().parent.name for path in submissions]
+    cleaned = [re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "learner" for name in names]
+    seen: Counter = Counter()
+    unique = []
+    for name in cleaned:
+        seen[name] += 1
+        unique.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return unique
 
-    Returns:
-        (submission, graded copy) pairs, in the order given.
 
-    Raises:
-        SubmissionError: a submission has no matching reference or another number of check cells.
-    """
-    pairs = []
-    for number, submission in enumerate(submissions, start=1):
-        chapter = reference or default_reference(submission)
-        try:
-            graded = graded_copy(read_notebook(submission), read_notebook(chapter))
-        except SubmissionError as error:
-            raise SubmissionError(f"{submission}: {error}") from None
-        subfolder = folder if len(submissions) == 1 else folder / f"{number:03d}"
-        target = subfolder / Path(submission).name
-        write_notebook_atomic(graded, target)
-        pairs.append((Path(submission), target))
-    return pairs
+def chapter_of(submission: Path, book_dir: Path = BOOK_DIR) -> Path:
+    """The chapter with the submission's file name, which must have checks."""
+    chapter = Path(book_dir) / Path(submission).name
+    graded = classroom.graded_chapters(book_dir)
+    if chapter not in graded:
+        names = ", ".join(path.name for path in graded)
+        raise SubmissionError(
+            f"{submission}: no graded chapter is named {Path(submission).name}; the graded "
+            f"chapters are {names} (rename the learner's file to its chapter's name)"
+        )
+    return chapter
 
 
 def grade(
-    submissions: Path | list[Path],
-    reference: Path | None = None,
-    pytest_args: list[str] | None = None,
-    keep: Path | None = None,
-) -> int:
-    """Run ``pytest --nbval-lax`` once on the graded copies of ``submissions``; print a verdict
-    per submission.
-
-    Args:
-        submissions: the learners' notebooks (one path or a list).
-        reference: the instructor's notebook for all of them (default: for each submission, the
-            chapter of ``book/`` with its file name).
-        pytest_args: extra arguments for pytest.
-        keep: a folder where the graded copies are written and kept (default: a temporary one).
+    submissions: list[Path],
+    course: Path = DEFAULT_COURSE,
+    students: list[str] | None = None,
+    limits: sandbox.Limits | None = None,
+    cell_timeout_s: int = classroom.CELL_TIMEOUT_S,
+) -> list[Verdict]:
+    """Autograde every submission into the gradebook of ``course``, write its feedback file.
 
     Returns:
-        0 when every submission passed, 1 when one failed, pytest's status if it could not run.
+        One Verdict per submission, in the order given.
     """
-    if isinstance(submissions, str | Path):
-        submissions = [Path(submissions)]
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        folder = Path(keep) if keep else Path(tmp)
-        pairs = graded_copies(submissions, reference, folder)
-        outcomes_file = Path(tmp) / "outcomes.json"
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "--nbval-current-env",
-            "-p",
-            "course_tools.grading_outcomes",
-            "-p",
-            "no:cacheprovider",
-            "--color=no",
-            "-q",
-            "--rootdir",
-            str(folder),
-            *(pytest_args or []),
-            *(str(target) for _, target in pairs),
-        ]
-        against = f"against {reference}" if reference else "against the chapters of the same name"
-        print(f"Grading {len(pairs)} submission(s) {against}", flush=True)
-        env = {**os.environ, OUTCOMES_ENV: str(outcomes_file)}
-        status = subprocess.call(command, cwd=folder, env=env)
-        if status not in (0, 1) or not outcomes_file.is_file():
-            return status or 1
-        verdicts = _verdicts(pairs, folder, json.loads(outcomes_file.read_text()))
-    print()
-    for verdict in verdicts:
-        print(verdict)
-    return 0 if all(v.passed for v in verdicts) else 1
-
-
-def _verdicts(pairs, folder: Path, outcomes: dict) -> list[Verdict]:
+    limits = limits or sandbox.Limits()
+    submissions = [Path(path) for path in submissions]
+    for path in submissions:
+        if not path.is_file():
+            raise SubmissionError(f"{path} does not exist")
+    names = student_names(submissions, students)
+    chapters = [chapter_of(path) for path in submissions]
+    course = classroom.prepare(course, sorted(set(chapters)), cell_timeout_s)
+    warning = sandbox.sandbox_warning()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     verdicts = []
-    for submission, target in pairs:
-        outcome = outcomes.get(target.relative_to(folder).as_posix())
-        if outcome is None:  # nothing ran: no verdict can be a pass
-            verdicts.append(Verdict(submission, False))
-        else:
-            cells = tuple(sorted(outcome["failed_cells"]))
-            verdicts.append(Verdict(submission, outcome["passed"], cells))
+    for submission, student, chapter in zip(submissions, names, chapters, strict=True):
+        verdicts.append(_grade_one(course, submission, student, chapter, limits, cell_timeout_s))
     return verdicts
+
+
+def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limits, timeout_s):
+    assignment = classroom.assignment_name(chapter)
+    folder = course / "submitted" / student / assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shutil.copyfile(submission, folder / chapter.name)
+    with tempfile.TemporaryDirectory(prefix="course-grading-") as scratch:
+        scratch = Path(scratch)
+        grading_kernel.kernel_spec(scratch / "jupyter")
+        (scratch / "runtime").mkdir()
+        (scratch / "home").mkdir()
+        env = classroom.environment(
+            {
+                "JUPYTER_PATH": str(scratch / "jupyter"),
+                "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+                grading_kernel.HOME_ENV: str(scratch / "home"),
+                **limits.environment(),
+            }
+        )
+        n_cells = len(read_notebook(chapter).cells)
+        try:
+            # The kernel's sockets are files (ipc), named by an absolute path: the kernel and
+            # nbgrader work in different folders.
+            sockets = f"--KernelManager.ip={scratch / 'runtime' / 'kernel'}"
+            run = classroom.nbgrader(
+                course, "autograde", assignment, "--student", student, "--force", sockets,
+                env=env, timeout=timeout_s * n_cells + 120,
+            )  # fmt: skip
+            log = run.stdout + run.stderr
+        except subprocess.TimeoutExpired as error:
+            log = f"{error.stdout or ''}{error.stderr or ''}\nTimeoutExpired"
+    graded = course / "autograded" / student / assignment / chapter.name
+    if not graded.is_file():
+        return Verdict(submission, student, assignment, reasons=(_why_not_graded(log, limits),))
+    feedback = classroom.nbgrader(
+        course, "generate_feedback", assignment, "--student", student, "--force"
+    )
+    if feedback.returncode != 0:
+        print(f"warning: no feedback file for {student}:\n{feedback.stderr}", file=sys.stderr)
+    score, max_score = _points(course, chapter.name, assignment, student)
+    nb = read_notebook(graded)
+    reasons = [_reason(cell) for cell in classroom.test_cells(nb) if _failed(cell)]
+    found = {cell.metadata["nbgrader"]["grade_id"] for cell in classroom.test_cells(nb)}
+    reasons += [
+        f"the check cell {cell.metadata['nbgrader']['grade_id']} is missing: copy it back from "
+        "the chapter"
+        for cell in classroom.test_cells(read_notebook(chapter))
+        if cell.metadata["nbgrader"]["grade_id"] not in found
+    ]
+    reasons += _resource_problems(nb, limits, timeout_s)
+    return Verdict(submission, student, assignment, score, max_score, tuple(reasons))
+
+
+def _resource_problems(nb, limits: sandbox.Limits, timeout_s: int) -> list[str]:
+    """A cell that ran past the time limit or out of memory, wherever it is: such a submission
+    fails even where its checks passed."""
+    problems = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        names = {o.ename for o in cell.get("outputs", []) if o.output_type == "error"}
+        if "CellTimeoutError" in names:
+            problems.append(f"code cell {number} did not finish within {timeout_s} s")
+        elif "MemoryError" in names:
+            problems.append(
+                f"code cell {number} ran out of memory (limit {limits.memory_gib:g} GiB)"
+            )
+    return problems
+
+
+def _failed(cell) -> bool:
+    return any(output.output_type == "error" for output in cell.get("outputs", []))
+
+
+def _reason(cell) -> str:
+    """What the failed check printed (the grader's verdict and hint) on one line, else its
+    error."""
+    printed = "".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream")
+    if "Test failed: " in printed:
+        message = printed.split("Test failed: ", 1)[1]
+        return " ".join(message.split())
+    text = classroom.cell_text(cell)
+    return text.splitlines()[-1] if text else "the check cell failed"
+
+
+def _why_not_graded(log: str, limits: sandbox.Limits) -> str:
+    if "TimeoutExpired" in log or "UnresponsiveKernelError" in log or "became unresponsive" in log:
+        return "the notebook did not finish: a cell kept running and could not be interrupted"
+    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+        return (
+            "the notebook's kernel died: it crashed, or reached its limit of "
+            f"{limits.cpu_s} CPU-seconds or {limits.memory_gib:g} GiB of memory"
+        )
+    last = [line for line in log.strip().splitlines() if line.strip()][-3:]
+    return "nbgrader could not grade it: " + " / ".join(last)
+
+
+def _points(course: Path, notebook: str, assignment: str, student: str) -> tuple[float, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submitted = gradebook.find_submission_notebook(Path(notebook).stem, assignment, student)
+        return float(submitted.score), float(submitted.max_score)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,24 +239,28 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("submissions", type=Path, nargs="+", help="the learners' notebooks")
-    parser.add_argument(
-        "--reference",
-        type=Path,
-        help="the instructor's notebook for every submission (default: book/<submission's name>)",
-    )
-    parser.add_argument(
-        "--keep", type=Path, help="write the graded copies to this folder and keep them"
-    )
-    parser.epilog = "Arguments after -- go to pytest."
-    argv = sys.argv[1:] if argv is None else list(argv)
-    split = argv.index("--") if "--" in argv else len(argv)
-    args = parser.parse_args(argv[:split])
-    extra = argv[split + 1 :]
+    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="nbgrader folder")
+    parser.add_argument("--student", action="append", help="learner's name, once a submission")
+    parser.add_argument("--cpu-s", type=int, default=sandbox.Limits.cpu_s)
+    parser.add_argument("--memory-gib", type=float, default=sandbox.Limits.memory_gib)
+    parser.add_argument("--cell-timeout-s", type=int, default=classroom.CELL_TIMEOUT_S)
+    args = parser.parse_args(argv)
     try:
-        return grade(args.submissions, args.reference, extra, args.keep)
-    except (SubmissionError, FileNotFoundError) as error:
+        verdicts = grade(
+            args.submissions,
+            args.course,
+            args.student,
+            sandbox.Limits(args.cpu_s, args.memory_gib),
+            args.cell_timeout_s,
+        )
+    except (SubmissionError, RuntimeError) as error:
         print(f"Cannot grade: {error}", file=sys.stderr)
         return 2
+    print(f"Gradebook: {Path(args.course).resolve() / 'gradebook.db'}")
+    print(f"Feedback: {Path(args.course).resolve() / 'feedback'}")
+    for verdict in verdicts:
+        print(verdict)
+    return 0 if all(v.passed for v in verdicts) else 1
 
 
 if __name__ == "__main__":

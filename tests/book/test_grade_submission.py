@@ -1,144 +1,250 @@
-"""Grading puts the instructor's check cells into a submission before nbval compares outputs,
-and grades a whole class in one run with a verdict per submission."""
+"""Grading a class with nbgrader: honest submissions pass, wrong ones fail with the grader's hint,
+cheats fail with a reason, a submission cannot touch the course or the others, and one that
+crashes, hangs or eats memory fails with the reason. The gradebook holds points per check for each
+learner, and each learner gets a feedback file."""
 
 from __future__ import annotations
 
 import copy
-import json
-from types import SimpleNamespace
+import hashlib
+import inspect
+import os
+from pathlib import Path
 
 import pytest
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_code_cell
 
-from course_tools import grading_outcomes
-from course_tools.grade_submission import (
-    CHECK_OUTPUT_TAG,
-    SubmissionError,
-    Verdict,
-    default_reference,
-    graded_copies,
-    graded_copy,
-    main,
-)
+from course_tools import classroom, sandbox
+from course_tools.grade_submission import grade, main
 from course_tools.notebooks import (
     BOOK_DIR,
-    cell_tags,
-    check_cells,
+    exercise_cells,
     read_notebook,
     write_notebook_atomic,
 )
+from course_utils import resnet
+from course_utils.data.paths import PROJECT_ROOT
 
 CHAPTER = "02_identity_block.ipynb"
 
-
-@pytest.fixture
-def reference():
-    return read_notebook(BOOK_DIR / CHAPTER)
+if sandbox.bubblewrap() is None and os.environ.get(sandbox.REQUIRE_ENV) == "1":
+    pytest.fail(sandbox.sandbox_warning(), pytrace=False)
 
 
-def test_the_check_cells_get_the_instructors_source_output_and_the_check_tag(reference):
-    submission = copy.deepcopy(reference)
-    ((_, check),) = check_cells(submission)
-    check.source = 'print("All tests passed.")  # edited by the learner'
-    check.outputs = [new_output("stream", name="stdout", text="Wrong block: no shortcut.\n")]
-    check.metadata["tags"] = ["check", "nbval-skip"]
-
-    graded = graded_copy(submission, reference)
-    ((_, expected),) = check_cells(reference)
-    ((_, result),) = check_cells(graded)
-    assert result.source == expected.source
-    assert result.outputs == expected.outputs
-    assert cell_tags(result) == [*cell_tags(expected), CHECK_OUTPUT_TAG]
-    assert check.source.endswith("by the learner")  # the submission itself is untouched
+def chapter(name: str = CHAPTER):
+    return read_notebook(BOOK_DIR / name)
 
 
-def test_tags_that_excuse_a_cell_from_grading_are_removed(reference):
-    submission = copy.deepcopy(reference)
-    for cell in submission.cells:
+def with_exercise(source: str, name: str = CHAPTER):
+    """The chapter with ``source`` in its exercise cell and no outputs, as a learner hands in."""
+    nb = copy.deepcopy(chapter(name))
+    ((_, cell),) = list(exercise_cells(nb))
+    cell.source = source
+    for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.metadata["tags"] = [*cell_tags(cell), "raises-exception", "nbval-skip"]
-    graded = graded_copy(submission, reference)
-    for cell in graded.cells:
-        assert not {"raises-exception", "nbval-skip"} & set(cell_tags(cell))
+            cell.outputs, cell.execution_count = [], None
+    return nb
 
 
-def test_the_learners_other_cells_are_kept(reference):
-    submission = copy.deepcopy(reference)
-    submission.cells.insert(3, new_code_cell("scratch = 1 + 1"))
-    graded = graded_copy(submission, reference)
-    assert graded.cells[3].source == "scratch = 1 + 1"
-    assert len(graded.cells) == len(reference.cells) + 1
+def with_cell_before_check(code: str):
+    """The correct chapter with a cell of the learner's own just before the check."""
+    nb = with_exercise(inspect.getsource(resnet.identity_block))
+    index = next(i for i, c in enumerate(nb.cells) if classroom.test_cells(_wrap(c)))
+    nb.cells.insert(index, new_code_cell(code))
+    return nb
 
 
-def test_a_deleted_check_cell_is_reported(reference):
-    submission = copy.deepcopy(reference)
-    index, _ = check_cells(submission)[0]
-    del submission.cells[index]
-    with pytest.raises(SubmissionError, match="0 check cell"):
-        graded_copy(submission, reference)
+def _wrap(cell):
+    return type("NB", (), {"cells": [cell]})()
 
 
-def test_the_reference_is_the_chapter_of_the_same_name(tmp_path):
-    assert default_reference(tmp_path / CHAPTER) == BOOK_DIR / CHAPTER
-    with pytest.raises(SubmissionError, match="--reference"):
-        default_reference(tmp_path / "my_homework.ipynb")
+NO_SKIP = inspect.getsource(resnet.identity_block).replace(
+    "    X = layers.Add()([X, X_shortcut])\n", ""
+)
+PROTECTED = [
+    PROJECT_ROOT / "course_utils" / "grading" / "blocks.py",
+    PROJECT_ROOT / "book" / CHAPTER,
+]
 
 
-def test_an_unmatched_submission_exits_2(tmp_path, capsys):
-    (tmp_path / "my_homework.ipynb").write_text("{}")
-    assert main([str(tmp_path / "my_homework.ipynb")]) == 2
-    assert "pass --reference" in capsys.readouterr().err
+def tampering(course: Path, other: Path) -> str:
+    """Code that tries to overwrite the graders, a chapter, the gradebook and another learner's
+    submission, and to reach the network."""
+    targets = [*PROTECTED, course / "gradebook.db", other]
+    return f"""
+import socket
+for path in {[str(t) for t in targets]!r}:
+    try:
+        with open(path, "w") as f:
+            f.write("tampered")
+    except OSError as error:
+        print("refused", path, error.errno)
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=3)
+except OSError as error:
+    print("no network", type(error).__name__)
+"""
 
 
-def test_several_submissions_get_a_folder_each_even_with_one_name(reference, tmp_path):
-    """Learners' files often share the chapter's name: each graded copy gets a folder of its own."""
-    first, second = tmp_path / "ada" / CHAPTER, tmp_path / "bob" / CHAPTER
-    for path in (first, second):
-        write_notebook_atomic(reference, path)
-    pairs = graded_copies([first, second], None, tmp_path / "graded")
-    assert pairs == [
-        (first, tmp_path / "graded" / "001" / CHAPTER),
-        (second, tmp_path / "graded" / "002" / CHAPTER),
-    ]
-    assert all(target.is_file() for _, target in pairs)
-    ((alone, target),) = graded_copies([first], None, tmp_path / "one")
-    assert target == tmp_path / "one" / CHAPTER  # one submission: no numbered folder
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_submission_that_cannot_be_matched_is_named(reference, tmp_path):
-    good, bad = tmp_path / "ada" / CHAPTER, tmp_path / "bob" / CHAPTER
-    write_notebook_atomic(reference, good)
-    without_check = copy.deepcopy(reference)
-    del without_check.cells[check_cells(without_check)[0][0]]
-    write_notebook_atomic(without_check, bad)
-    with pytest.raises(SubmissionError, match=f"{bad}: the submission has 0 check cell"):
-        graded_copies([good, bad], None, tmp_path / "graded")
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """One class graded in one call: the instructor's three chapters, an honest learner, a wrong
+    block, three cheats and a tamperer, each learner in a folder of their own."""
+    root = tmp_path_factory.mktemp("class")
+    course = root / "course"
+    submissions: dict[str, Path] = {}
 
+    def hand_in(learner: str, nb, name: str = CHAPTER) -> None:
+        path = root / "submissions" / learner / name
+        write_notebook_atomic(nb, path)
+        submissions[learner] = path
 
-def test_verdicts_name_the_submission_and_the_failed_cells(tmp_path):
-    assert str(Verdict(tmp_path / "a.ipynb", True)) == f"PASSED {tmp_path / 'a.ipynb'}"
-    failed = str(Verdict(tmp_path / "b.ipynb", False, (3, 5)))
-    assert failed.startswith(f"FAILED {tmp_path / 'b.ipynb'}: cells 3, 5 ")
-    assert "could not be run" in str(Verdict(tmp_path / "c.ipynb", False))
-
-
-def test_the_outcome_plugin_records_each_notebooks_failed_cells(tmp_path, monkeypatch):
-    def report(nodeid, failed, when="call"):
-        return SimpleNamespace(nodeid=nodeid, failed=failed, when=when)
-
-    monkeypatch.setattr(grading_outcomes, "_outcomes", {})
-    monkeypatch.setenv(grading_outcomes.OUTCOMES_ENV, str(tmp_path / "outcomes.json"))
-    for nodeid, failed in [
-        ("001/02.ipynb::Cell 0", False),
-        ("001/02.ipynb::Cell 3", True),
-        ("002/02.ipynb::Cell 0", False),
-    ]:
-        grading_outcomes.pytest_runtest_logreport(report(nodeid, failed))
-    grading_outcomes.pytest_runtest_logreport(report("001/02.ipynb::Cell 3", True, "teardown"))
-    grading_outcomes.pytest_collectreport(report("003/02.ipynb", True))
-    grading_outcomes.pytest_sessionfinish(None)
-    assert json.loads((tmp_path / "outcomes.json").read_text()) == {
-        "001/02.ipynb": {"passed": False, "failed_cells": [3]},
-        "002/02.ipynb": {"passed": True, "failed_cells": []},
-        "003/02.ipynb": {"passed": False, "failed_cells": []},
+    for name in sorted(p.name for p in classroom.graded_chapters()):
+        hand_in(f"instructor-{name[:2]}", chapter(name), name)
+    hand_in("honest", with_exercise(inspect.getsource(resnet.identity_block)))
+    hand_in("no-skip", with_exercise(NO_SKIP))
+    hand_in(
+        "imports-the-reference", with_exercise("from course_utils.resnet import identity_block")
+    )
+    hand_in(
+        "wraps-the-reference",
+        with_exercise(
+            "from course_utils import resnet\n\n"
+            "def identity_block(X, f, filters, stage, block):\n"
+            "    return resnet.identity_block(X, f, filters, stage, block)\n"
+        ),
+    )
+    hand_in(
+        "fakes-the-check",
+        with_exercise(
+            NO_SKIP + "\n\ndef check_identity_block(function):\n"
+            '    print("All tests passed.")\n    return True\n'
+        ),
+    )
+    before = {path: digest(path) for path in PROTECTED}
+    other = submissions["honest"]
+    other_before = digest(other)
+    hand_in("tamperer", with_cell_before_check(tampering(course, other)))
+    verdicts = {v.student: v for v in grade(list(submissions.values()), course)}
+    return {
+        "course": course,
+        "verdicts": verdicts,
+        "protected": before,
+        "other": (other, other_before),
     }
+
+
+class TestGradingAClass:
+    def test_the_instructors_chapters_and_an_honest_learner_pass(self, graded_class):
+        verdicts = graded_class["verdicts"]
+        for learner in ["instructor-02", "instructor-03", "instructor-04", "honest"]:
+            assert verdicts[learner].passed, verdicts[learner]
+            assert (verdicts[learner].score, verdicts[learner].max_score) == (1, 1)
+
+    def test_a_wrong_block_fails_with_the_graders_hint(self, graded_class):
+        verdict = graded_class["verdicts"]["no-skip"]
+        assert not verdict.passed and verdict.score == 0
+        assert "skip connection is missing" in verdict.reasons[0]
+
+    @pytest.mark.parametrize("learner", ["imports-the-reference", "wraps-the-reference"])
+    def test_handing_in_the_course_reference_fails_with_the_reason(self, graded_class, learner):
+        verdict = graded_class["verdicts"][learner]
+        assert not verdict.passed and verdict.score == 0
+        assert "course's reference implementation" in verdict.reasons[0]
+
+    def test_a_fake_check_of_ones_own_is_not_the_one_that_grades(self, graded_class):
+        verdict = graded_class["verdicts"]["fakes-the-check"]
+        assert not verdict.passed and verdict.score == 0
+        assert "skip connection is missing" in verdict.reasons[0]
+
+    def test_a_submission_cannot_change_the_course_the_gradebook_or_another_submission(
+        self, graded_class
+    ):
+        for path, before in graded_class["protected"].items():
+            assert digest(path) == before, path
+        other, before = graded_class["other"]
+        assert digest(other) == before
+        graded = graded_class["course"] / "autograded" / "tamperer" / "02_identity_block"
+        printed = "\n".join(
+            classroom.cell_text(cell) for cell in read_notebook(graded / CHAPTER).cells
+        )
+        if sandbox.bubblewrap() is not None:
+            # The project is read-only; this test's course folder and submissions, under /tmp,
+            # are hidden by the sandbox's own /tmp (a write lands there, then vanishes).
+            for path in PROTECTED:
+                assert f"refused {path} 30" in printed  # EROFS: read-only file system
+            assert "no network" in printed
+        # The tamperer's own block is correct: the attempt does not change its grade either.
+        assert graded_class["verdicts"]["tamperer"].passed
+
+    def test_the_gradebook_holds_points_per_check_for_each_learner(self, graded_class):
+        from nbgrader.api import Gradebook
+
+        url = f"sqlite:///{graded_class['course'] / 'gradebook.db'}"
+        with Gradebook(url) as gradebook:
+            points = {
+                learner: gradebook.find_grade(
+                    "check_identity_block", "02_identity_block", "02_identity_block", learner
+                ).score
+                for learner in ["honest", "no-skip"]
+            }
+            students = {student.id for student in gradebook.students}
+        assert points == {"honest": 1.0, "no-skip": 0.0}
+        assert set(graded_class["verdicts"]) <= students
+
+    def test_each_learner_gets_a_feedback_file_with_the_checks_message(self, graded_class):
+        feedback = graded_class["course"] / "feedback"
+        honest = (feedback / "honest" / "02_identity_block" / "02_identity_block.html").read_text()
+        wrong = (feedback / "no-skip" / "02_identity_block" / "02_identity_block.html").read_text()
+        assert "All tests passed." in honest
+        assert "skip connection is missing" in wrong
+
+
+@pytest.fixture(scope="module")
+def misbehaving(tmp_path_factory):
+    """Submissions that crash their kernel, never finish a cell, or ask for too much memory,
+    graded with small limits."""
+    root = tmp_path_factory.mktemp("misbehaving")
+    cases = {
+        "crashes": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "hangs": "import time\nwhile True:\n    time.sleep(1)",
+        "eats-memory": "hoard = bytearray(12 * 2**30)",
+    }
+    paths = []
+    for learner, code in cases.items():
+        path = root / learner / CHAPTER
+        write_notebook_atomic(with_cell_before_check(code), path)
+        paths.append(path)
+    limits = sandbox.Limits(cpu_s=300, memory_gib=6)
+    verdicts = grade(paths, root / "course", limits=limits, cell_timeout_s=60)
+    return {v.student: v for v in verdicts}
+
+
+class TestMisbehavingSubmissions:
+    def test_a_crash_fails_with_the_reason(self, misbehaving):
+        verdict = misbehaving["crashes"]
+        assert not verdict.passed
+        assert "kernel died" in verdict.reasons[0]
+
+    def test_a_cell_that_never_ends_fails_and_the_others_are_still_graded(self, misbehaving):
+        verdict = misbehaving["hangs"]
+        assert not verdict.passed
+        assert any("did not finish within 60 s" in reason for reason in verdict.reasons)
+
+    def test_running_out_of_memory_fails_with_the_reason(self, misbehaving):
+        verdict = misbehaving["eats-memory"]
+        assert not verdict.passed
+        assert any("ran out of memory (limit 6 GiB)" in reason for reason in verdict.reasons)
+
+
+def test_the_command_prints_a_line_per_submission_and_exits_2_when_it_cannot_grade(
+    tmp_path, capsys
+):
+    bad = tmp_path / "ann" / "not_a_chapter.ipynb"
+    write_notebook_atomic(chapter(), bad)
+    assert main([str(bad), "--course", str(tmp_path / "course")]) == 2
+    assert "rename the learner's file" in capsys.readouterr().err

@@ -130,10 +130,12 @@ def test_each_exercise_is_tagged_and_followed_by_its_check(name):
     assert len(checks) == 1
     (exercise_index, _), (check_index, check) = exercises[0], checks[0]
     assert check_index > exercise_index
-    assert cell_source(check).strip() == f"{checker}({function})"
+    assert cell_source(check).strip() == (
+        f"from course_utils.grading import {checker}\n\nassert {checker}({function})"
+    )
     # The check's output is compared: never ignored or skipped.
     assert not {IGNORE, "nbval-skip", "raises-exception"} & set(cell_tags(check))
-    assert _text_outputs(check) == "All tests passed.\nTrue"
+    assert _text_outputs(check) == "All tests passed.\n"
 
 
 def test_data_chapter_prints_the_shapes_of_the_prepared_arrays():
