@@ -63,8 +63,8 @@ def check_resnet50(ResNet50: Callable) -> bool:
     """Grade a learner's ``ResNet50(input_shape=(64, 64, 3), classes=6)``.
 
     Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
-    Never raises. Builds the learner's ResNet-50 twice, and the reference once per process
-    (a few seconds each on a slow CPU), without drawing initial weights.
+    Never raises. Builds the learner's ResNet-50 twice (for two input shapes), and the
+    reference once per process.
     """
     return report(lambda: _check_resnet50(ResNet50))
 

