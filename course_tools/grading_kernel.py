@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     writable += [Path(p) for p in os.environ.get(sandbox.WRITABLE_ENV, "").split(os.pathsep) if p]
     warning = sandbox.sandbox_warning()
     if warning is None:
-        command = sandbox.sandboxed(command, writable, home, readable=[connection_file])
+        command = sandbox.sandboxed(command, writable, home)
     elif os.environ.get(sandbox.REQUIRE_ENV) == "1":
         print(f"error: {warning}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """Running a learner's code where it can harm nothing: bubblewrap (`bwrap`, from the distribution's
-packages) with the whole file system read-only but for the folders named, a temporary HOME and
-/tmp of its own, no network, and limits on CPU time and memory.
+packages) with the whole file system read-only but for the folders named and a HOME of its own
+(which holds its TMPDIR), no network, and limits on CPU time and memory.
 
 A submission's kernel is started through `kernel_command`, which the grading kernel spec
 (`course_tools.grading_kernel`) calls. Where bubblewrap is missing or cannot create its namespaces,
@@ -72,24 +72,21 @@ def sandbox_warning() -> str | None:
     )
 
 
-def sandboxed(
-    command: list[str], writable: list[Path], home: Path, readable: list[Path] = ()
-) -> list[str]:
-    """``command`` run by bubblewrap: everything read-only but ``writable`` (and ``home``, which
-    becomes $HOME), an empty /tmp of its own (in which only ``readable``, ``writable`` and
-    ``home`` are seen), /dev and /proc of its own, no network, its own process tree, ended with
-    its parent."""
+def sandboxed(command: list[str], writable: list[Path], home: Path) -> list[str]:
+    """``command`` run by bubblewrap: the whole file system read-only (/tmp included) but
+    ``writable`` and ``home``, which becomes $HOME and holds $TMPDIR; /dev and /proc of its own,
+    no network, its own process tree, ended with its parent."""
     bwrap = bubblewrap()
     if bwrap is None:
         raise RuntimeError(sandbox_warning())
+    temporary = Path(home) / "tmp"
+    temporary.mkdir(parents=True, exist_ok=True)
     binds: list[str] = []
-    for path in readable:
-        binds += ["--ro-bind", str(path), str(path)]
     for folder in [*writable, home]:
         binds += ["--bind", str(folder), str(folder)]
     return [
-        bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-        *binds, "--setenv", "HOME", str(home), "--setenv", "TMPDIR", "/tmp",
+        bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *binds,
+        "--setenv", "HOME", str(home), "--setenv", "TMPDIR", str(temporary),
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session",
         "--", *command,
     ]  # fmt: skip

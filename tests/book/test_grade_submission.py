@@ -173,10 +173,9 @@ class TestGradingAClass:
             classroom.cell_text(cell) for cell in read_notebook(graded / CHAPTER).cells
         )
         if sandbox.bubblewrap() is not None:
-            # The project is read-only; this test's course folder and submissions, under /tmp,
-            # are hidden by the sandbox's own /tmp (a write lands there, then vanishes).
-            for path in PROTECTED:
-                assert f"refused {path} 30" in printed  # EROFS: read-only file system
+            targets = [*PROTECTED, graded_class["course"] / "gradebook.db", other]
+            for path in targets:
+                assert f"refused {path} 30" in printed  # EROFS: a read-only file system
             assert "no network" in printed
         # The tamperer's own block is correct: the attempt does not change its grade either.
         assert graded_class["verdicts"]["tamperer"].passed

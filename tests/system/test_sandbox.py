@@ -42,8 +42,8 @@ def test_the_project_and_other_folders_are_read_only_and_its_own_folders_writabl
     neighbour.write_text("theirs")
     before = grader.read_bytes()
     code = f"""
-import os
-for path in [{str(grader)!r}, {str(neighbour)!r}]:
+import os, tempfile
+for path in [{str(grader)!r}, {str(neighbour)!r}, "/tmp/scratch"]:
     try:
         open(path, "w").write("overwritten")
         print("wrote", path)
@@ -51,17 +51,18 @@ for path in [{str(grader)!r}, {str(neighbour)!r}]:
         print("refused", error.errno)
 open({str(tmp_path / "work" / "mine.txt")!r}, "w").write("mine")
 open(os.path.join(os.environ["HOME"], "x"), "w").write("home")
-open("/tmp/scratch", "w").write("tmp")
+with tempfile.NamedTemporaryFile(dir=None) as scratch:
+    print("TMPDIR", os.path.dirname(scratch.name))
 print("HOME", os.environ["HOME"])
 """
     run = run_inside(code, tmp_path)
     assert run.returncode == 0, run.stderr
-    assert f"wrote {grader}" not in run.stdout  # refused: a read-only file system
-    # The neighbour, under /tmp, is hidden by the sandbox's own /tmp: a write lands there.
+    assert run.stdout.count("refused 30") == 3 and "wrote" not in run.stdout  # EROFS
     assert grader.read_bytes() == before and neighbour.read_text() == "theirs"
+    assert not Path("/tmp/scratch").exists()
     assert (tmp_path / "work" / "mine.txt").read_text() == "mine"
     assert f"HOME {tmp_path / 'home'}" in run.stdout
-    assert not Path("/tmp/scratch").exists() or Path("/tmp/scratch").read_text() != "tmp"
+    assert f"TMPDIR {tmp_path / 'home' / 'tmp'}" in run.stdout
 
 
 def test_there_is_no_network_not_even_this_machines_loopback(tmp_path):

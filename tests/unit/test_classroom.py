@@ -91,6 +91,9 @@ def test_the_sandbox_binds_only_the_writable_folders_and_cuts_the_network(monkey
     assert command[:3] == ["/usr/bin/bwrap", "--ro-bind", "/"]
     binds = [command[i + 1] for i, arg in enumerate(command) if arg == "--bind"]
     assert binds == [str(tmp_path / "work"), str(tmp_path / "home")]
+    assert "--tmpfs" not in command  # /tmp stays visible, read-only: the project may be there
+    temporary = command[command.index("TMPDIR") + 1]
+    assert temporary == str(tmp_path / "home" / "tmp") and Path(temporary).is_dir()
     assert "--unshare-net" in command and "--die-with-parent" in command
     assert command[command.index("--") + 1 :] == ["python", "-c", "1"]
 
