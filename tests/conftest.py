@@ -10,7 +10,26 @@ Tests that share an expensive fixture therefore sit in one module or one class.
 import gc
 import os
 
+import pytest
+from data_helpers import read_arrays, session_build, session_source_copy
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The SIGNS data built once per test process from a copy of the source images."""
+    return session_build(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def built_arrays(built):
+    return read_arrays(built)
+
+
+@pytest.fixture(scope="session")
+def source_copy(tmp_path_factory):
+    return session_source_copy(tmp_path_factory)
 
 
 def pytest_collection_finish(session):

@@ -5,35 +5,17 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 from data_helpers import (
     assert_same_arrays,
     data_command,
     data_command_env,
     read_arrays,
-    session_build,
-    session_source_copy,
     shared_source,
 )
 
 from course_utils.data.build import cache_is_current
 from course_utils.data.manifest import MANIFEST_PATH
 from course_utils.data.paths import PROJECT_ROOT
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    return session_build(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def built_arrays(built):
-    return read_arrays(built)
-
-
-@pytest.fixture(scope="session")
-def source_copy(tmp_path_factory):
-    return session_source_copy(tmp_path_factory)
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

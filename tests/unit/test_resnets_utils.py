@@ -12,7 +12,6 @@ from data_helpers import (
     listing,
     original_signs,
     read_arrays,
-    session_build,
     session_source_copy,
     write_original_pair,
     write_signs_file,
@@ -23,11 +22,6 @@ from course_utils.data.build import cache_is_current
 from course_utils.data.errors import SignsDataError
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
 from course_utils.resnets_utils import convert_to_one_hot, load_dataset
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    return session_build(tmp_path_factory)
 
 
 @pytest.fixture

@@ -25,8 +25,6 @@ from data_helpers import (
     read_arrays,
     replace_file,
     serve_folder,
-    session_build,
-    session_source_copy,
     shared_source,
     write_original_pair,
 )
@@ -42,21 +40,6 @@ from course_utils.data.split import SPLIT_RULE, compute_split, parse_image_path
 
 MANIFEST = read_manifest()
 IMAGES = [parse_image_path(p) for p in MANIFEST]
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    return session_build(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def built_arrays(built):
-    return read_arrays(built)
-
-
-@pytest.fixture(scope="session")
-def source_copy(tmp_path_factory):
-    return session_source_copy(tmp_path_factory)
 
 
 @pytest.fixture
