@@ -21,13 +21,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_tools.notebooks import BOOK_DIR, chapter_notebooks, read_notebook
+from course_tools.grading_kernel import KERNEL_NAME
+from course_tools.notebooks import (
+    BOOK_DIR,
+    END_MARKER,
+    START_MARKER,
+    chapter_notebooks,
+    read_notebook,
+)
 
-GRADING_KERNEL = "course-grading"  # course_tools.grading_kernel.KERNEL_NAME
-# The solution regions of the chapters, which nbgrader replaces by the stub in the student version.
-BEGIN_SOLUTION = "### START CODE HERE ###"
-END_SOLUTION = "### END CODE HERE ###"
-CODE_STUB = f"{BEGIN_SOLUTION}\n# YOUR CODE HERE\nraise NotImplementedError()\n{END_SOLUTION}"
+# nbgrader replaces each solution region (between the markers) by this in the student version.
+CODE_STUB = f"{START_MARKER}\n# YOUR CODE HERE\nraise NotImplementedError()\n{END_MARKER}"
 CELL_TIMEOUT_S = 600
 
 
@@ -54,12 +58,12 @@ def write_config(course: Path, cell_timeout_s: int = CELL_TIMEOUT_S) -> Path:
     config = f"""# Written by course_tools.classroom: the course's settings for nbgrader.
 c = get_config()
 c.CourseDirectory.root = {str(course)!r}
-c.ClearSolutions.begin_solution_delimeter = {BEGIN_SOLUTION.strip("# ")!r}
-c.ClearSolutions.end_solution_delimeter = {END_SOLUTION.strip("# ")!r}
+c.ClearSolutions.begin_solution_delimeter = {START_MARKER.strip("# ")!r}
+c.ClearSolutions.end_solution_delimeter = {END_MARKER.strip("# ")!r}
 c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 # Submissions run in the sandboxed kernel of course_tools.grading_kernel; its sockets are files
 # in its connection folder, since it has no network.
-c.Execute.kernel_name = {GRADING_KERNEL!r}
+c.Execute.kernel_name = {KERNEL_NAME!r}
 c.Execute.timeout = {cell_timeout_s}
 c.KernelManager.transport = "ipc"
 """

@@ -14,8 +14,8 @@ course (see `course_tools.classroom`); this command prepares it, puts each submi
   edited, deleted or saved with a passing output counts for nothing; the checks import the course's
   graders themselves, and the graders refuse the course's own reference handed in as the learner's;
 * each submission's kernel runs in its own sandbox (`course_tools.sandbox`): the project, the other
-  submissions and the gradebook read-only, its own HOME and /tmp, no network, limited CPU time and
-  memory; a submission that crashes, hangs or runs out of memory fails with the reason;
+  submissions, the gradebook and /tmp read-only, its own HOME and TMPDIR, no network, limited
+  CPU time and memory; a submission that crashes, hangs or runs out of memory fails with the reason;
 * the command ends with one line per submission, ``PASSED path (2/2 points)`` or ``FAILED path:
   reason``, and exits 0 when every submission passed, 1 otherwise, 2 when it could not grade.
 """
@@ -85,17 +85,16 @@ def student_names(submissions: list[Path], given: list[str] | None) -> list[str]
     return unique
 
 
-def chapter_of(submission: Path, book_dir: Path = BOOK_DIR) -> Path:
-    """The chapter with the submission's file name, which must have checks."""
-    chapter = Path(book_dir) / Path(submission).name
-    graded = classroom.graded_chapters(book_dir)
-    if chapter not in graded:
-        names = ", ".join(path.name for path in graded)
+def chapter_of(submission: Path, graded: list[Path]) -> Path:
+    """The chapter of ``graded`` (`classroom.graded_chapters`) with the submission's file name."""
+    by_name = {path.name: path for path in graded}
+    name = Path(submission).name
+    if name not in by_name:
         raise SubmissionError(
-            f"{submission}: no graded chapter is named {Path(submission).name}; the graded "
-            f"chapters are {names} (rename the learner's file to its chapter's name)"
+            f"{submission}: no graded chapter is named {name}; the graded chapters are "
+            f"{', '.join(by_name)} (rename the learner's file to its chapter's name)"
         )
-    return chapter
+    return by_name[name]
 
 
 def grade(
@@ -116,7 +115,8 @@ def grade(
         if not path.is_file():
             raise SubmissionError(f"{path} does not exist")
     names = student_names(submissions, students)
-    chapters = [chapter_of(path) for path in submissions]
+    graded = classroom.graded_chapters(BOOK_DIR)
+    chapters = [chapter_of(path, graded) for path in submissions]
     course = classroom.prepare(course, sorted(set(chapters)), cell_timeout_s)
     warning = sandbox.sandbox_warning()
     if warning:
@@ -129,6 +129,7 @@ def grade(
 
 def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limits, timeout_s):
     assignment = classroom.assignment_name(chapter)
+    instructors = read_notebook(chapter)
     folder = course / "submitted" / student / assignment
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -146,7 +147,7 @@ def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limi
                 **limits.environment(),
             }
         )
-        n_cells = len(read_notebook(chapter).cells)
+        n_cells = len(instructors.cells)
         try:
             # The kernel's sockets are files (ipc), named by an absolute path: the kernel and
             # nbgrader work in different folders.
@@ -168,12 +169,13 @@ def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limi
         print(f"warning: no feedback file for {student}:\n{feedback.stderr}", file=sys.stderr)
     score, max_score = _points(course, chapter.name, assignment, student)
     nb = read_notebook(graded)
-    reasons = [_reason(cell) for cell in classroom.test_cells(nb) if _failed(cell)]
-    found = {cell.metadata["nbgrader"]["grade_id"] for cell in classroom.test_cells(nb)}
+    checks = classroom.test_cells(nb)
+    reasons = [_reason(cell) for cell in checks if _failed(cell)]
+    found = {cell.metadata["nbgrader"]["grade_id"] for cell in checks}
     reasons += [
         f"the check cell {cell.metadata['nbgrader']['grade_id']} is missing: copy it back from "
         "the chapter"
-        for cell in classroom.test_cells(read_notebook(chapter))
+        for cell in classroom.test_cells(instructors)
         if cell.metadata["nbgrader"]["grade_id"] not in found
     ]
     reasons += _resource_problems(nb, limits, timeout_s)

@@ -53,7 +53,6 @@ def main(argv: list[str]) -> int:
     home.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "ipykernel_launcher", *argv]
     writable = [Path.cwd(), *socket_folders(connection_file)]
-    writable += [Path(p) for p in os.environ.get(sandbox.WRITABLE_ENV, "").split(os.pathsep) if p]
     warning = sandbox.sandbox_warning()
     if warning is None:
         command = sandbox.sandboxed(command, writable, home)

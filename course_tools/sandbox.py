@@ -2,13 +2,14 @@
 packages) with the whole file system read-only but for the folders named and a HOME of its own
 (which holds its TMPDIR), no network, and limits on CPU time and memory.
 
-A submission's kernel is started through `kernel_command`, which the grading kernel spec
-(`course_tools.grading_kernel`) calls. Where bubblewrap is missing or cannot create its namespaces,
-the kernel runs with the limits only, and `sandbox_warning` says what that risks.
+The grading kernel (`course_tools.grading_kernel`) starts a submission's kernel through
+`sandboxed`. Where bubblewrap is missing or cannot create its namespaces, the kernel runs with the
+limits only, and `sandbox_warning` says what that risks.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -18,7 +19,6 @@ from pathlib import Path
 
 CPU_SECONDS_ENV = "COURSE_SANDBOX_CPU_S"
 MEMORY_GIB_ENV = "COURSE_SANDBOX_MEMORY_GIB"
-WRITABLE_ENV = "COURSE_SANDBOX_WRITABLE"  # os.pathsep-separated folders the kernel may write
 REQUIRE_ENV = "COURSE_REQUIRE_SANDBOX"  # "1": no sandbox is an error, not a warning
 
 
@@ -48,8 +48,10 @@ class Limits:
         )
 
 
+@functools.cache
 def bubblewrap() -> str | None:
-    """The path of a bwrap that can create its namespaces here, or None."""
+    """The path of a bwrap that can create its namespaces here, or None (probed once a
+    process)."""
     path = shutil.which("bwrap")
     if path is None:
         return None
