@@ -2,8 +2,8 @@
 same batches from both.
 
 * `preprocess` turns uint8 images and integer labels into what the network trains on: float32
-  images `X / 255.0` in [0, 1] and float32 one-hot labels. The course's in-memory arrays
-  (`train.prepare_data`) and both tf.data sources below are made by this one function.
+  images `X / 255.0` in [0, 1] and float32 one-hot labels. Both tf.data sources below are made
+  by this one function.
 * `memory_examples` serves a split held in memory; `file_examples` streams a split from its SIGNS
   HDF5 file, `chunk_size` images at a time (`tf.data.Dataset.from_generator`), so that only the
   labels, a chunk of images and the shuffle buffer are ever in memory: the way to train on image

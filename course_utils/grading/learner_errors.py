@@ -23,13 +23,14 @@ OTHER_KERAS_NAMES = {
 }
 
 
+def is_learners(filename: str) -> bool:
+    """Whether code of this file is the learner's own: not Keras's, not the course's."""
+    return "keras" not in filename and not filename.startswith(_PACKAGE_DIR)
+
+
 def learner_frames(error: BaseException) -> list[traceback.FrameSummary]:
-    """The traceback's frames in the learner's own code (not Keras's, not the course's)."""
-    return [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if "keras" not in frame.filename and not frame.filename.startswith(_PACKAGE_DIR)
-    ]
+    """The traceback's frames in the learner's own code."""
+    return [f for f in traceback.extract_tb(error.__traceback__) if is_learners(f.filename)]
 
 
 def describe_error(error: BaseException) -> str:
@@ -106,10 +107,7 @@ def shapes_at_failure(error: BaseException) -> list[str]:
     while tb is not None:
         frame = tb.tb_frame
         code = frame.f_code
-        in_learner = "keras" not in code.co_filename and not code.co_filename.startswith(
-            _PACKAGE_DIR
-        )
-        tensor = frame.f_locals.get("X") if in_learner else None
+        tensor = frame.f_locals.get("X") if is_learners(code.co_filename) else None
         if isinstance(tensor, keras.KerasTensor):
             shape = "(" + ", ".join("m" if d is None else str(d) for d in tensor.shape) + ")"
             found.append(f"X had shape {shape} at line {tb.tb_lineno} of {code.co_name}")

@@ -46,6 +46,12 @@ STAGE_OUTPUTS = (
     (5, (2, 2, 2048), 3),
 )
 SIGNATURE = "ResNet50(input_shape=(64, 64, 3), classes=6)"
+# (stage, name) of the stem and of every residual block, in graph order.
+PARTS = ((1, "stage 1 (the stem)"),) + tuple(
+    (stage, f"stage {stage}, block {index + 1}")
+    for stage, _, n_blocks in STAGE_OUTPUTS
+    for index in range(n_blocks)
+)
 OTHER_INPUT_SHAPE = (96, 96, 3)
 OTHER_CLASSES = 10
 
@@ -288,14 +294,8 @@ def _first_different_block(model: keras.Model) -> str:
     """Names the first block whose convolutions differ from the reference's, by stage."""
     ours = _convolutions_by_block(model)
     theirs = _convolutions_by_block(_reference())
-    names = ["stage 1 (the stem)"] + [
-        f"stage {stage}, block {index + 1}"
-        for stage, _, n_blocks in STAGE_OUTPUTS
-        for index in range(n_blocks)
-    ]
-    for name, got, wanted in zip(names, ours, theirs, strict=False):
+    for (stage, name), got, wanted in zip(PARTS, ours, theirs, strict=False):
         if got != wanted:
-            stage = int(name.split()[1].rstrip(","))
             advice = (
                 STEM_RECIPE
                 if stage == 1
@@ -340,14 +340,9 @@ def _check_behaviour(model: keras.Model) -> None:
             "the outputs are not probabilities (non-negative, summing to 1): the Dense layer "
             f"needs activation='softmax'. {HEAD_RECIPE}"
         )
-    names = ["stage 1 (the stem)"] + [
-        f"stage {stage}, block {index + 1}"
-        for stage, _, n_blocks in STAGE_OUTPUTS
-        for index in range(n_blocks)
-    ]
-    for name, a, b in zip(names, ours[:-1], theirs[:-1], strict=True):
+    for (stage, name), a, b in zip(PARTS, ours[:-1], theirs[:-1], strict=True):
         if not same(a, b):
-            advice = STEM_RECIPE if name.startswith("stage 1") else BLOCKS_RECIPE
+            advice = STEM_RECIPE if stage == 1 else BLOCKS_RECIPE
             raise GradingFailure(
                 f"with the same weights as the reference, the output of {name} differs. {advice}"
             )

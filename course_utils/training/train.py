@@ -40,7 +40,6 @@ import keras
 from course_utils.atomic_files import write_text_atomic
 from course_utils.data import pipeline as data_pipeline
 from course_utils.resnet import ResNet50
-from course_utils.resnets_utils import load_dataset
 from course_utils.training.augment import SignAugmentation
 from course_utils.training.checkpoints import checkpoint_path, resume, save_checkpoint
 from course_utils.training.distributed import (
@@ -93,21 +92,6 @@ class TrainOptions:
     stream: bool = False
     sync_batchnorm: bool = False
     run_eagerly: bool = False
-
-
-def prepare_data(data_dir=None):
-    """Load the SIGNS split and scale it as the course does everywhere.
-
-    Returns:
-        (X_train (1080, 64, 64, 3) float32 in [0, 1], Y_train (1080, 6) one-hot,
-         X_test (120, 64, 64, 3) float32, Y_test (120, 6) one-hot)
-    """
-    X_train_orig, Y_train_orig, X_test_orig, Y_test_orig, classes = load_dataset(data_dir)
-    n_classes = len(classes)
-    # The one preprocessing function, shared with the tf.data pipeline (X / 255.0, one-hot).
-    X_train, Y_train = data_pipeline.preprocess(X_train_orig, Y_train_orig, n_classes)
-    X_test, Y_test = data_pipeline.preprocess(X_test_orig, Y_test_orig, n_classes)
-    return X_train, Y_train, X_test, Y_test
 
 
 def build_models(
