@@ -1,4 +1,5 @@
-"""The course's data interface, as in the original assignment: `load_dataset`, `convert_to_one_hot`.
+"""The course's data interface, as in the original assignment: `load_dataset`, `convert_to_one_hot`;
+and `load_validation_split`, which holds whole signers of the training set out for validation.
 
 `load_dataset` reads the original SIGNS file format, checked by `course_utils.data.signs_file`:
 every problem raises one `SignsDataError` (a ValueError) whose message names the file and the fix.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from course_utils.data.build import ensure_signs_data
 from course_utils.data.errors import SignsDataError, rebuild_fix
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
 from course_utils.data.signs_file import check_same_kind, read_signs_file
+from course_utils.data.split import validation_positions
 
 
 def load_dataset(
@@ -49,6 +52,45 @@ def load_dataset(
         test.y.reshape(1, -1),
         test.classes,
     )
+
+
+def load_validation_split(
+    data_dir: Path | str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The SIGNS training set, split by signer into images to train on and to validate on.
+
+    Thirty signers of the training set (one image of each digit each) are held out, chosen by
+    `course_utils.data.split.validation_positions`: no signer has images on both sides, as between
+    the training and the test set. Tune on the validation images; touch the test set once, for
+    the final number.
+
+    Args:
+        data_dir: as for `load_dataset`.
+
+    Returns:
+        (X_train_orig (900, 64, 64, 3) uint8, Y_train_orig (1, 900) int64,
+         X_val_orig (180, 64, 64, 3) uint8, Y_val_orig (1, 180) int64), in the stored order.
+
+    Raises:
+        SignsDataError: as `load_dataset`, or the training file does not record the source file
+            number of its images (files not built by this course).
+    """
+    folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
+    x, y, _, _, _ = load_dataset(folder)
+    with h5py.File(folder / TRAIN_FILE, "r") as f:
+        if "file_numbers" not in f:
+            raise SignsDataError(
+                f"{folder / TRAIN_FILE} does not record the file number of its images, so its "
+                f"signers are unknown. {rebuild_fix()}"
+            )
+        numbers = f["file_numbers"][()]
+    if numbers.shape != (y.shape[1],):
+        raise SignsDataError(
+            f"{folder / TRAIN_FILE} holds {numbers.size} file numbers for {y.shape[1]} images. "
+            f"{rebuild_fix()}"
+        )
+    train, validation = validation_positions(numbers, y[0])
+    return x[train], y[:, train], x[validation], y[:, validation]
 
 
 def convert_to_one_hot(Y: np.ndarray, C: int) -> np.ndarray:

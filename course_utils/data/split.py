@@ -30,6 +30,7 @@ import numpy as np
 ALL_DIGITS = tuple(range(10))
 CLASSES = (0, 1, 2, 3, 4, 5)
 N_TEST_SIGNERS = 20
+N_VALIDATION_SIGNERS = 30
 TRAIN_PER_CLASS = 180
 SPLIT_SEED = 1
 SPLIT_RULE = (
@@ -142,3 +143,46 @@ def _drop_evenly(items: list[ImageId], n_drop: int) -> list[ImageId]:
         return list(items)
     drop = {(2 * j + 1) * len(items) // (2 * n_drop) for j in range(n_drop)}
     return [item for position, item in enumerate(items) if position not in drop]
+
+
+def validation_positions(
+    file_numbers: Sequence[int], labels: Sequence[int], n_signers: int = N_VALIDATION_SIGNERS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split a training set by signer into the images to train on and those to validate on.
+
+    The validation signers are `n_signers` keys (`number - digit`) that hold one image of each
+    class present and have no other key within 9 file numbers, taken at evenly spaced positions of
+    the eligible keys in capture order, as for the test set. No randomness: the split is a
+    function of the files.
+
+    Args:
+        file_numbers: (m,) the `<n>` of each image's `IMG_<n>.JPG`, as stored in the SIGNS files.
+        labels: (m,) the digit of each image.
+        n_signers: how many signers to hold out for validation.
+
+    Returns:
+        (train_positions (m - v,), validation_positions (v,)): int64 positions into the arrays,
+        in increasing order, with v = n_signers x the number of classes.
+
+    Raises:
+        ValueError: the arrays differ in length, or fewer than `n_signers` signers are eligible.
+    """
+    numbers, digits = np.asarray(file_numbers).ravel(), np.asarray(labels).ravel()
+    if numbers.shape != digits.shape:
+        raise ValueError(f"{numbers.size} file numbers but {digits.size} labels")
+    keys = numbers - digits
+    all_keys = set(keys.tolist())
+    classes = sorted(set(digits.tolist()))
+    eligible = [
+        k
+        for k in sorted(all_keys)
+        if sorted(digits[keys == k].tolist()) == classes
+        and not any(k + offset in all_keys for offset in range(-9, 10) if offset)
+    ]
+    if len(eligible) < n_signers:
+        raise ValueError(
+            f"{len(eligible)} complete, isolated signers in the training set; {n_signers} needed"
+        )
+    chosen = [eligible[(2 * i + 1) * len(eligible) // (2 * n_signers)] for i in range(n_signers)]
+    held_out = np.isin(keys, chosen)
+    return np.flatnonzero(~held_out), np.flatnonzero(held_out)
