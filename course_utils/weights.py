@@ -2,7 +2,9 @@
 
 The file is a Keras `.weights.h5` whose float32 arrays are stored as float16 (half the size);
 `keras.Model.load_weights` casts them back on loading. Loading reads HDF5 arrays only: nothing is
-unpickled and no model code comes from the file.
+unpickled and no model code comes from the file. Keras matches the file's arrays to the model's
+layers by position, so `load_shipped_weights` first checks that the model's layers have the
+reference's kinds, shapes and order.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from course_utils.atomic_files import atomic_write
 from course_utils.data.manifest import sha256_file
 from course_utils.data.paths import ASSETS_DIR
+from course_utils.resnet import ResNet50
 
 SHIPPED_WEIGHTS = ASSETS_DIR / "resnet50_signs.weights.h5"
 SHIPPED_WEIGHTS_SHA256_FILE = ASSETS_DIR / "resnet50_signs.weights.h5.sha256"
@@ -54,19 +57,63 @@ def _copy_as_float16(src: h5py.Group, dst: h5py.Group):
             dst.create_dataset(key, data=item[()])
 
 
+def weighted_layers(model) -> list[tuple[str, str, tuple[tuple[int, ...], ...]]]:
+    """(name, class name, weight shapes) of each layer of `model` that has weights, in the
+    order of `model.layers`: the order in which a `.weights.h5` file's arrays are matched."""
+    return [
+        (layer.name, type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights))
+        for layer in model.layers
+        if layer.weights
+    ]
+
+
+def layout_problem(model, reference) -> str | None:
+    """Why the weights of `reference` would not load correctly into `model`, or None.
+
+    Keras matches a weights file's arrays to layers by their position among the layers of each
+    kind, not by their names. So a model whose layers have the reference's kinds and shapes in the
+    same order loads correctly, whatever their names; one that creates the same layers in another
+    order may load without error but put every array in the wrong layer. The message names the
+    first layer that differs.
+    """
+    mine, theirs = weighted_layers(model), weighted_layers(reference)
+    reference_names = {name for name, _, _ in theirs}
+    for position, (own, expected) in enumerate(zip(mine, theirs, strict=False)):
+        (name, kind, shapes), (expected_name, expected_kind, expected_shapes) = own, expected
+        if name != expected_name and name in reference_names:
+            return (
+                f"your layer {name!r} comes where the reference creates {expected_name!r} (layer "
+                f"{position + 1} with weights): the weights load by position, so create the "
+                f"layers in the reference's order ({expected_name!r} before {name!r})."
+            )
+        if (kind, shapes) != (expected_kind, expected_shapes):
+            return (
+                f"your layer {name!r} ({kind}, weights {list(shapes)}) comes where the reference "
+                f"has {expected_name!r} ({expected_kind}, weights {list(expected_shapes)}), layer "
+                f"{position + 1} with weights."
+            )
+    if len(mine) != len(theirs):
+        return f"your model has {len(mine)} layers with weights, the reference {len(theirs)}."
+    return None
+
+
 def load_shipped_weights(model, path: Path | None = None, expected_sha256: str | None = None):
-    """Load the shipped weights into `model` (a `course_utils.resnet.ResNet50()`) after checking
-    the file's SHA-256 against the pinned value.
+    """Load the shipped weights into `model`, a ResNet50(input_shape=(64, 64, 3), classes=6):
+    the course's or your own, whose layers must have the reference's kinds, shapes and order.
+
+    The file's SHA-256 is checked against the pinned value first, then the model's layers against
+    the course's reference ResNet50 (`layout_problem`), so that a model built differently gets a
+    message naming its first differing layer instead of silently wrong weights.
 
     Raises:
         FileNotFoundError: the weights file is missing.
-        ValueError: the checksum differs, or the file is for another architecture or class count.
+        ValueError: the checksum differs, or the model's layers do not fit the weights.
     """
     path = Path(path or SHIPPED_WEIGHTS)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} does not exist. The shipped weights come with the course repository "
-            "(course_utils/data); reinstall it, or train your own weights with "
+            "(course_utils/assets); reinstall it, or train your own weights with "
             "`python -m course_utils.training`."
         )
     if expected_sha256 is None and path == SHIPPED_WEIGHTS:
@@ -76,8 +123,14 @@ def load_shipped_weights(model, path: Path | None = None, expected_sha256: str |
         if actual != expected_sha256:
             raise ValueError(
                 f"{path} has SHA-256 {actual}, expected {expected_sha256}: the file is damaged or "
-                "was replaced. Restore it with `git checkout -- course_utils/data`."
+                "was replaced. Restore it with `git checkout -- course_utils/assets`."
             )
+    problem = layout_problem(model, ResNet50(input_shape=(64, 64, 3), classes=6))
+    if problem is not None:
+        raise ValueError(
+            f"the shipped weights do not fit {model.name}: {problem} The shipped weights are "
+            "for ResNet50(input_shape=(64, 64, 3), classes=6) as built in chapter 4."
+        )
     try:
         model.load_weights(path)
     except (ValueError, KeyError) as error:

@@ -9,5 +9,12 @@ identical weights), never layer names.
 from course_utils.grading.blocks import check_convolutional_block, check_identity_block
 from course_utils.grading.harness import PASSED
 from course_utils.grading.model import check_resnet50
+from course_utils.grading.training import check_training
 
-__all__ = ["PASSED", "check_convolutional_block", "check_identity_block", "check_resnet50"]
+__all__ = [
+    "PASSED",
+    "check_convolutional_block",
+    "check_identity_block",
+    "check_resnet50",
+    "check_training",
+]

@@ -14,6 +14,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -44,9 +46,23 @@ class LearnerTimeout(GradingFailure):
     hint, say), which would make the learner wait the time limit once more."""
 
 
+@dataclass
+class _Check:
+    """The check running now: whether it has called the learner's function yet."""
+
+    learner_called: bool = False
+
+
+_current_check: ContextVar[_Check | None] = ContextVar("current_check", default=None)
+
+
 def report(check: Callable[[], None]) -> bool:
     """Run ``check``; print ``All tests passed.`` and return True, or print the hint and return
-    False. Never raises for learner mistakes (an unexpected error becomes a failure too)."""
+    False. Never raises for learner mistakes (an unexpected error becomes a failure too).
+
+    What the learner's function prints on its first call in ``check`` (see `call_learner`) is
+    shown before the verdict."""
+    token = _current_check.set(_Check())
     try:
         check()
     except GradingFailure as failure:
@@ -55,6 +71,8 @@ def report(check: Callable[[], None]) -> bool:
     except Exception as error:
         print(f"Test failed: the check itself stopped with {type(error).__name__}: {error}")
         return False
+    finally:
+        _current_check.reset(token)
     print(PASSED)
     return True
 
@@ -91,7 +109,11 @@ def time_limit(seconds: float):
 
 
 def call_learner(function: Callable, *args, what: str, signature: str):
-    """``function(*args)`` with Keras's own chatter silenced and a time limit.
+    """``function(*args)`` with a time limit, its standard error (Keras's warnings) hidden.
+
+    What the function prints on its first call in a check (`report`) is shown, under the line
+    ``Your function printed:``, so that a learner who prints to debug sees it; the check's other
+    calls, and calls outside a check, print nothing.
 
     Args:
         what: how the call is named to the learner, e.g. ``identity_block``.
@@ -105,8 +127,13 @@ def call_learner(function: Callable, *args, what: str, signature: str):
             where there is one.
         LearnerTimeout: it did not return within TIME_LIMIT_S seconds.
     """
+    check = _current_check.get()
+    show = check is not None and not check.learner_called
+    if check is not None:
+        check.learner_called = True
+    printed = io.StringIO()
     try:
-        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        with redirect_stdout(printed), redirect_stderr(io.StringIO()):
             with time_limit(TIME_LIMIT_S):
                 return function(*args)
     except _TimeLimitReached:
@@ -120,6 +147,25 @@ def call_learner(function: Callable, *args, what: str, signature: str):
         if hint:
             message += f"\nHint: {hint}"
         raise LearnerFailure(message, error, explained=hint is not None) from error
+    finally:
+        if show:
+            show_printed(printed.getvalue())
+
+
+# At most this much of what the learner's function printed is shown (a loop may print a lot).
+SHOWN_LINES = 40
+
+
+def show_printed(text: str) -> None:
+    """Print ``text``, what the learner's function printed, indented under a heading; nothing if
+    it is empty. More than SHOWN_LINES lines are cut, saying how many were left out."""
+    lines = text.rstrip().splitlines()
+    if not lines:
+        return
+    cut = len(lines) - SHOWN_LINES
+    shown = lines[:SHOWN_LINES] + ([f"... ({cut} more lines)"] if cut > 0 else [])
+    print("Your function printed:")
+    print("\n".join(f"    {line}" for line in shown))
 
 
 def as_model(inputs, outputs, what: str) -> keras.Model:

@@ -462,7 +462,7 @@ CORRECT_VARIANTS = {
         "reads its weights while it is built": [
             (
                 "    return model\n",
-                "    print(keras.ops.sum(model.weights[0]))\n    return model\n",
+                "    total = float(keras.ops.sum(model.weights[0]))\n    return model\n",
             )
         ],
     },

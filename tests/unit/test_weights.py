@@ -2,8 +2,8 @@
 and refused when damaged or meant for another model.
 
 Their accuracy is measured where the course shows it: chapters 05 and 06 predict the test split
-(and 06 the stress test) under ``pytest --nbval``, which compares the printed accuracy with the
-stored line; the tests here hold those stored lines to the goals."""
+(and 06 its augmentation-robustness version) under ``pytest --nbval``, which compares the printed
+accuracy with the stored line; the tests here hold those stored lines to the goals."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from course_utils.weights import (
     SHIPPED_HISTORY,
     SHIPPED_WEIGHTS,
     SHIPPED_WEIGHTS_SHA256_FILE,
+    layout_problem,
     load_shipped_weights,
 )
 
@@ -45,7 +46,7 @@ def test_the_weights_file_is_float16_hdf5_under_50_mb_with_its_pinned_sha256():
 def test_the_model_card_gives_the_sha256_recipe_data_and_accuracies():
     card = MODEL_CARD.read_text()
     assert SHIPPED_WEIGHTS_SHA256_FILE.read_text().split()[0] in card
-    for needed in ["## Recipe", "## Data", "## Accuracy", "stress test", "X / 255.0", "Date:"]:
+    for needed in ["## Recipe", "## Data", "## Accuracy", "robustness", "X / 255.0", "Date:"]:
         assert needed in card
 
 
@@ -66,7 +67,7 @@ def stored_output_line(chapter: str, start: str) -> str:
     [
         ("05_training.ipynb", "test accuracy: ", 98.0),
         ("06_evaluation.ipynb", "test accuracy: ", 98.0),
-        ("06_evaluation.ipynb", "stress-test accuracy: ", 90.0),
+        ("06_evaluation.ipynb", "augmentation robustness accuracy: ", 90.0),
     ],
 )
 def test_the_chapters_show_the_shipped_weights_reaching_their_goals(chapter, start, at_least):
@@ -107,3 +108,40 @@ def test_weights_for_another_class_count_are_refused_with_the_model_they_need():
 def test_a_missing_file_names_the_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m course_utils.training"):
         load_shipped_weights(ResNet50(), tmp_path / "none.weights.h5")
+
+
+def _two_convolutions(order: str, names=("first", "second"), filters=(4, 4)) -> keras.Model:
+    """A model with two 1x1 convolutions on a 4-channel input, created in `order` ("ab"/"ba")."""
+    inputs = keras.Input((3, 3, 4))
+    first = keras.layers.Conv2D(filters[0], 1, name=names[0])
+    second = keras.layers.Conv2D(filters[1], 1, name=names[1])
+    if order == "ba":
+        x = second(inputs)
+        return keras.Model(inputs, first(x))
+    return keras.Model(inputs, second(first(inputs)))
+
+
+def test_layers_in_the_reference_order_fit_whatever_their_names():
+    reference = _two_convolutions("ab")
+    assert layout_problem(_two_convolutions("ab", names=("mine_1", "mine_2")), reference) is None
+
+
+def test_the_same_layers_created_in_another_order_are_named_before_loading():
+    problem = layout_problem(_two_convolutions("ba"), _two_convolutions("ab"))
+    assert "'second' comes where the reference creates 'first'" in problem
+    assert "create the layers in the reference's order" in problem
+
+
+def test_a_layer_of_another_shape_is_named_with_both_shapes():
+    problem = layout_problem(_two_convolutions("ab", filters=(8, 4)), _two_convolutions("ab"))
+    assert "'first' (Conv2D, weights [(1, 1, 4, 8), (8,)])" in problem
+    assert "(Conv2D, weights [(1, 1, 4, 4), (4,)])" in problem
+
+
+def test_a_model_built_differently_is_refused_before_keras_loads_anything():
+    keras.backend.clear_session()
+    other = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classes=6)
+    before = [w.copy() for w in other.get_weights()[:2]]
+    with pytest.raises(ValueError, match="the shipped weights do not fit"):
+        load_shipped_weights(other)
+    assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()[:2], strict=True))
