@@ -1,5 +1,6 @@
-"""Evaluating a trained ResNet-50: predictions, confusion matrix, per-class scores, the stress test,
-and predicting a photo from a file.
+"""Evaluating a trained ResNet-50: predictions, confusion matrix, per-class scores, confidence
+intervals, transformed versions of a split (the training augmentation's own transformations, the
+mirror image) and predicting a photo from a file.
 
 Every function takes images as the course stores them, uint8 (m, 64, 64, 3), and applies the
 course's preprocessing itself (`preprocess`: X / 255.0), so that no caller can forget it.
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from course_utils.training.augment import stress_test_parameters, transform_images
+from course_utils.training.augment import robustness_parameters, transform_images
 
 IMAGE_SIZE = 64
 
@@ -77,9 +79,40 @@ def scores(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> Scores:
     return Scores(float(correct.sum() / max(labels.size, 1)), confusion, precision, recall)
 
 
-def stress_test_images(images: np.ndarray, seed: int = 2026) -> np.ndarray:
-    """The stress-test version of a split: each image rotated by 20-45 degrees, shrunk, moved off
-    centre, put on another background and given a colour cast (fixed by ``seed``).
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: `successes` of `n` trials.
+
+    For z, the normal quantile of (1 + confidence) / 2, and p = successes / n, the interval is
+
+        (p + z^2 / 2n  -/+  z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n).
+
+    Unlike p -/+ z sqrt(p (1 - p) / n), it stays inside [0, 1] and keeps close to its nominal
+    coverage when p is near 0 or 1 and n is small (L. D. Brown, T. T. Cai, A. DasGupta, "Interval
+    Estimation for a Binomial Proportion", Statistical Science 16(2), 2001).
+
+    Returns:
+        (low, high), fractions in [0, 1].
+    """
+    if n <= 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n > 0, got {successes} of {n}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a fraction between 0 and 1, got {confidence}")
+    z = NormalDist().inv_cdf((1 + confidence) / 2)
+    p = successes / n
+    centre = p + z**2 / (2 * n)
+    spread = z * (p * (1 - p) / n + z**2 / (4 * n**2)) ** 0.5
+    denominator = 1 + z**2 / n
+    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+
+
+def augmentation_robustness_images(images: np.ndarray, seed: int = 2026) -> np.ndarray:
+    """Each image transformed by the training augmentation's own code, with fixed parameters.
+
+    Every image is rotated by 20-45 degrees either way, shrunk to 0.6-0.8 of its size, moved off
+    centre, put on another background and given a colour cast (`augment.robustness_parameters`,
+    drawn with ``seed``). These are the transformations the network was trained on, at or inside
+    the training ranges (but for scales 0.60-0.65, just below the training's 0.65), so accuracy on
+    these images measures robustness to them, not to photos taken elsewhere.
 
     Args:
         images: uint8 (m, n_H, n_W, 3).
@@ -87,9 +120,32 @@ def stress_test_images(images: np.ndarray, seed: int = 2026) -> np.ndarray:
     Returns:
         uint8 (m, n_H, n_W, 3).
     """
-    params = stress_test_parameters(len(images), seed=seed)
+    params = robustness_parameters(len(images), seed=seed)
     transformed = np.asarray(transform_images(preprocess(images), params))
     return np.round(transformed * 255.0).clip(0, 255).astype(np.uint8)
+
+
+# The former name, kept until `course_utils.training.model_card` imports the new one.
+
+
+def mirror_images(images: np.ndarray) -> np.ndarray:
+    """The left-right mirror image of each image: a right hand becomes a left hand.
+
+    Args:
+        images: (m, n_H, n_W, n_C).
+
+    Returns:
+        (m, n_H, n_W, n_C), same dtype; column j of each image is column n_W - 1 - j of the input.
+    """
+    return np.ascontiguousarray(np.asarray(images)[:, :, ::-1])
+
+
+def predict_with_mirror(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (m, C) averaged over each uint8 image (m, 64, 64, 3) and its mirror."""
+    return (
+        predict_probabilities(model, images, batch_size)
+        + predict_probabilities(model, mirror_images(images), batch_size)
+    ) / 2
 
 
 def load_image(source: str | Path | bytes, size: int = IMAGE_SIZE) -> np.ndarray:

@@ -98,21 +98,22 @@ def build_network(
     width: int = WIDTH,
     n_classes: int = N_CLASSES,
     seed: int = 0,
+    scale_branches: bool = True,
 ) -> keras.Model:
     """A fully connected ReLU network with ``depth`` hidden layers, in blocks of two.
 
     Layers: ``stem`` (Dense + ReLU), ``hidden_1`` ... ``hidden_{depth}`` (Dense, ReLU between
-    and after the two layers of each block), ``logits`` (Dense, no activation). With
-    ``residual``, each block adds its input back before its last ReLU.
+    the two layers of each block), ``block_1`` ... ``block_{depth / 2}`` (the ReLU that ends each
+    block), ``logits`` (Dense, no activation). With ``residual``, each block adds its input back
+    before its last ReLU.
 
     Every hidden kernel is He-normal with its own seed, so networks built with the same ``seed``
     share their weights layer by layer. In the residual network the second layer of each block
     starts from those same weights divided by sqrt(depth / 2): each shortcut passes the signal on
-    unchanged, so full-size blocks would add up, and the activations would grow by a factor of
-    about 1.5 per block (several thousand after 20 blocks). Scaled down, they grow by a few per
-    cent per block (about twofold over 20 blocks). (ResNet-50 keeps its activations in check with
-    batch normalisation instead; a common variant starts the scale of the last normalisation of
-    each block at zero.)
+    unchanged, so full-size blocks would add up and the activations would grow from block to
+    block; scaled down, each block adds a small correction (``activation_sizes`` measures both).
+    (ResNet-50 keeps its activations in check with batch normalisation instead; a common variant
+    starts the scale of the last normalisation of each block at zero.)
 
     Args:
         depth: number of hidden layers, even and positive.
@@ -121,6 +122,8 @@ def build_network(
         width: units of every hidden layer.
         n_classes: number of outputs (logits).
         seed: seed of the initial weights.
+        scale_branches: in the residual network, divide the second layer's initial weights of
+            each block by sqrt(depth / 2); False keeps plain He initialisation there too.
 
     Returns:
         An uncompiled model mapping (m, n_inputs) float32 to logits (m, n_classes).
@@ -128,7 +131,7 @@ def build_network(
     if depth <= 0 or depth % 2:
         raise ValueError(f"depth must be a positive even number, got {depth}")
     keras.utils.set_random_seed(seed)
-    kernels = _kernel_initializers(depth, residual, seed)
+    kernels = _kernel_initializers(depth, residual and scale_branches, seed)
 
     inputs = keras.Input(shape=(n_inputs,), name="thumbnail")
     a = keras.layers.Dense(
@@ -141,15 +144,16 @@ def build_network(
         z = keras.layers.Dense(width, kernel_initializer=kernels[second], name=second)(z)
         if residual:
             z = keras.layers.Add(name=f"shortcut_{block + 1}")([a, z])
-        a = keras.layers.Activation("relu")(z)
+        a = keras.layers.Activation("relu", name=f"block_{block + 1}")(z)
     logits = keras.layers.Dense(n_classes, kernel_initializer=kernels["logits"], name="logits")(a)
     kind = "residual" if residual else "plain"
     return keras.Model(inputs, logits, name=f"{kind}_{depth}")
 
 
-def _kernel_initializers(depth: int, residual: bool, seed: int) -> dict[str, keras.Initializer]:
-    """{layer name: kernel initializer} of ``build_network(depth, residual, seed=seed)``: seeded,
-    so that they give the same weights every time."""
+def _kernel_initializers(depth: int, scaled: bool, seed: int) -> dict[str, keras.Initializer]:
+    """{layer name: kernel initializer} of ``build_network(depth, ..., seed=seed)``, seeded so
+    that they give the same weights every time; ``scaled``: the second layer of each block
+    divided by sqrt(depth / 2), as in the residual network."""
     blocks = depth // 2
 
     def he(layer: int, scale: float = 1.0) -> keras.Initializer:
@@ -161,15 +165,15 @@ def _kernel_initializers(depth: int, residual: bool, seed: int) -> dict[str, ker
     for block in range(blocks):
         first, second = 2 * block + 1, 2 * block + 2
         kernels[f"hidden_{first}"] = he(first)
-        kernels[f"hidden_{second}"] = he(second, 1.0 / blocks) if residual else he(second)
+        kernels[f"hidden_{second}"] = he(second, 1.0 / blocks) if scaled else he(second)
     kernels["logits"] = keras.initializers.GlorotUniform(seed=seed * 1000 + 999)
     return kernels
 
 
 def reinitialize(model: keras.Model, seed: int) -> keras.Model:
-    """Give a network from ``build_network`` the initial weights it would have been built with
-    for ``seed`` (seeded kernels, zero biases): the same network as a new build, without the time
-    a build takes.
+    """Give a network from ``build_network`` (with the default ``scale_branches``) the initial
+    weights it would have been built with for ``seed`` (seeded kernels, zero biases): the same
+    network as a new build, without the time a build takes.
 
     Returns:
         The model, changed in place.
@@ -182,6 +186,24 @@ def reinitialize(model: keras.Model, seed: int) -> keras.Model:
             layer.kernel.assign(kernels[layer.name](tuple(layer.kernel.shape)))
             layer.bias.assign(keras.ops.zeros(tuple(layer.bias.shape)))
     return model
+
+
+def activation_sizes(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """How large the activations are after the stem and after each block of the network.
+
+    Args:
+        model: a network from ``build_network`` with depth hidden layers.
+        x: inputs of shape (m, n_inputs).
+
+    Returns:
+        float64 array of shape (depth / 2 + 1,): entry 0 for the stem's output, entry k for the
+        output of ``block_k``; each the root mean square of the (m, width) activations.
+    """
+    blocks = [layer for layer in model.layers if layer.name.startswith("block_")]
+    blocks.sort(key=lambda layer: int(layer.name.split("_")[1]))
+    outputs = [model.get_layer("stem").output] + [layer.output for layer in blocks]
+    activations = keras.Model(model.input, outputs)(x)
+    return np.array([np.sqrt(np.mean(np.square(np.asarray(a, "float64")))) for a in activations])
 
 
 def hidden_kernels(model: keras.Model) -> list[keras.Variable]:

@@ -12,10 +12,10 @@ import h5py
 import keras
 import numpy as np
 
-from course_utils.training.recipes import QUICK
+from course_utils.training.recipes import SHORT
 from course_utils.training.train import TrainOptions, train
 
-TINY = dataclasses.replace(QUICK, name="tiny", epochs=3, batch_size=12)
+TINY = dataclasses.replace(SHORT, name="tiny", epochs=3, batch_size=12)
 TINY_EPOCHS = 12  # the kill test's run: long enough to be killed three times
 
 
@@ -53,7 +53,7 @@ def train_eagerly(recipe, out, signs, **options):
 
 def train_tiny(out: Path | str, data: Path | str) -> None:
     """Train (or resume) the small network for TINY_EPOCHS epochs, checkpointing into ``out``."""
-    recipe = dataclasses.replace(QUICK, name="tiny", epochs=TINY_EPOCHS, batch_size=6)
+    recipe = dataclasses.replace(SHORT, name="tiny", epochs=TINY_EPOCHS, batch_size=6)
     train(recipe, out, TrainOptions(data_dir=data, verbose=0, network=small_network))
 
 

@@ -3,10 +3,10 @@ the same --out, it resumes after the last complete epoch.
 
     python -m course_utils.training --out checkpoints/course             # the course recipe
     python -m course_utils.training --recipe original --out checkpoints/original
-    python -m course_utils.training --quick --out /tmp/quick             # a 2-epoch smoke run
+    python -m course_utils.training --recipe short --out /tmp/short      # 2 epochs, to try it out
     python -m course_utils.training --out checkpoints/course --export my_weights.weights.h5
     python -m course_utils.training --strategy mirrored --out checkpoints/gpus  # every local GPU
-    python -m course_utils.training --strategy mirrored --cpu-devices 2 --quick --out /tmp/two
+    python -m course_utils.training --strategy mirrored --cpu-devices 2 --out /tmp/two
     TF_CONFIG='{...}' python -m course_utils.training --strategy multi_worker --out /shared/run
     python -m course_utils.training --stream --out checkpoints/streamed  # data streamed from files
 """
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from course_utils.training.distributed import STRATEGIES, is_chief, make_strategy
-from course_utils.training.recipes import QUICK, RECIPES
+from course_utils.training.recipes import RECIPES, SHORT
 from course_utils.training.train import TrainOptions, train
 
 
@@ -29,8 +29,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="course")
-    parser.add_argument("--quick", action="store_true", help="the 2-epoch smoke recipe")
+    parser.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="course",
+        help="the training recipe (default: %(default)s); "
+        f"{SHORT.name} is the course recipe for {SHORT.epochs} epochs, "
+        "a quick way to see the command work end to end",
+    )
     parser.add_argument("--out", type=Path, default=Path("checkpoints/course"))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument(
@@ -82,7 +88,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    recipe = QUICK if args.quick else RECIPES[args.recipe]
+    recipe = RECIPES[args.recipe]
     # A multi-worker strategy is created first, before any other TensorFlow work.
     strategy = make_strategy(args.strategy or "default", args.cpu_devices)
     options = TrainOptions(

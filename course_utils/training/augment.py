@@ -1,4 +1,4 @@
-"""Image augmentation that carries the Sign Language Digits photos towards photos from elsewhere.
+"""Image augmentation meant to carry the Sign Language Digits photos towards photos from elsewhere.
 
 The course photos are all upright, centred hands on a light grey background under one white
 balance. Photos from other sources differ in exactly those ways, so the augmentation changes them:
@@ -9,9 +9,10 @@ balance. Photos from other sources differ in exactly those ways, so the augmenta
 - colour: white balance (per-channel gains), brightness and contrast.
 
 One pure function, `transform_images`, applies given parameters; `SignAugmentation` draws random
-parameters for training and `stress_test_parameters` draws fixed ones for the stress-test split,
-so training and evaluation transform images with the same code. Only `keras.ops` is used, so the
-code runs on every Keras backend (TensorFlow on CPUs here, JAX on a GPU machine).
+parameters for training and `robustness_parameters` draws fixed ones for the robustness check of
+chapter 6, so training and evaluation transform images with the same code. That check therefore
+measures robustness to these transformations, not to photos taken elsewhere. Only `keras.ops` is
+used, so the code runs on every Keras backend (TensorFlow on CPUs here, JAX on a GPU machine).
 """
 
 from __future__ import annotations
@@ -91,15 +92,17 @@ def random_parameters(m: int, ranges: AugmentationRanges, seed) -> dict:
     }
 
 
-def stress_test_parameters(m: int, seed: int = 2026) -> dict:
-    """Fixed, harder-than-training parameters for the stress-test version of a split.
+def robustness_parameters(m: int, seed: int = 2026) -> dict:
+    """Fixed parameters for the augmentation-robustness version of a split.
 
     Every image is rotated by 20-45 degrees (either way), shrunk to 0.6-0.8 of its size, moved
-    off-centre, put on another background and given a colour cast.
+    off-centre, put on another background and given a colour cast: the training augmentation's own
+    kinds of change, within its ranges except the scale, whose low end (0.6) lies slightly below
+    training's (0.65).
 
     Args:
         m: number of images.
-        seed: seed of the numpy generator; the same seed gives the same stress test.
+        seed: seed of the numpy generator; the same seed gives the same images.
 
     Returns:
         dict of float32 numpy arrays as `transform_images` takes them.

@@ -4,7 +4,7 @@
         --original checkpoints/original --wall-time-s 2700
 
 Loads the shipped weights (checking their pinned SHA-256), measures the accuracy on the training
-images, the test split and its stress-test version, and writes `course_utils/assets/
+images, the test split and its augmentation-robustness version, and writes `course_utils/assets/
 resnet50_signs.md` with the recipe, the data, the split, the accuracies, the date and the SHA-256.
 It also writes the shipped training history (`resnet50_signs.history.json`) from the two runs'
 `history.json` files.
@@ -23,7 +23,11 @@ from course_utils.atomic_files import write_text_atomic
 from course_utils.data.manifest import sha256_file
 from course_utils.data.source import DATASET_CREDIT
 from course_utils.data.split import SPLIT_RULE
-from course_utils.evaluate import predict_probabilities, scores, stress_test_images
+from course_utils.evaluate import (
+    augmentation_robustness_images,
+    predict_probabilities,
+    scores,
+)
 from course_utils.resnet import ResNet50
 from course_utils.resnets_utils import load_dataset
 from course_utils.training.recipes import COURSE, Recipe
@@ -36,7 +40,8 @@ from course_utils.weights import (
 
 
 def measure(weights: Path = SHIPPED_WEIGHTS) -> dict[str, float]:
-    """Accuracy of the weights on the training images, the test split and the stress test."""
+    """Accuracy of the weights on the training images, the test split and its augmentation-
+    robustness version."""
     X_train, Y_train, X_test, Y_test, classes = load_dataset()
     model = load_shipped_weights(ResNet50(), weights)
     n = len(classes)
@@ -47,7 +52,7 @@ def measure(weights: Path = SHIPPED_WEIGHTS) -> dict[str, float]:
     return {
         "train": accuracy(X_train, Y_train),
         "test": accuracy(X_test, Y_test),
-        "stress_test": accuracy(stress_test_images(X_test), Y_test),
+        "augmentation_robustness": accuracy(augmentation_robustness_images(X_test), Y_test),
     }
 
 
@@ -62,9 +67,10 @@ def card_text(
     descriptions = {
         "train": "training split (1080 images, inference mode, no augmentation)",
         "test": "test split (120 images of 20 signers absent from training)",
-        "stress_test": (
-            "stress test: the test split rotated by 20-45 degrees, shrunk to 60-80%, off centre, "
-            "on other backgrounds, with colour casts (`evaluate.stress_test_images`)"
+        "augmentation_robustness": (
+            "robustness to the training augmentation's transformations: the test split rotated "
+            "by 20-45 degrees, shrunk to 60-80%, off centre, on other backgrounds, with colour "
+            "casts (`evaluate.augmentation_robustness_images`)"
         ),
     }
     rows = "\n".join(f"| {descriptions[k]} | {v:.2%} |" for k, v in accuracies.items())
@@ -103,11 +109,15 @@ images), white balance, brightness and contrast.
 
 ## Limits
 
-The training photos are of students of one school, upright hands on a grey background, under one
-camera's white balance. The augmentation and the stress test cover rotations, scale, position,
-background and colour; they do not cover other hand shapes for the same digit (for example other
-sign languages), strong occlusion, several hands, or photos in which the hand fills little of
-the frame.
+The training photos are of students of one school, upright right hands on a grey background,
+under one camera's white balance. The robustness check above applies the training augmentation's
+own kinds of change (rotation, scale, position, background, colour) to the test split, so it
+measures robustness to those changes, not to photos taken elsewhere. On an independent set of 120
+photos of digits 0-5 taken by other people, with other cameras and in other rooms (not distributed
+with the course), these weights scored 70.8% (85 of 120; 95% Wilson interval 62.2%-78.2%): 3 is
+often read as 4, and 4 as 5. The training never shows a left hand: on the left-right mirrors of
+the test split they score 64.2% (chapter 6). The per-epoch curves of the shipped history were
+recorded on the test split, before the course had a validation split.
 """
 
 

@@ -41,6 +41,7 @@ from course_utils.atomic_files import write_text_atomic
 from course_utils.data import pipeline as data_pipeline
 from course_utils.resnet import ResNet50
 from course_utils.training.augment import SignAugmentation
+from course_utils.training.batchnorm import set_batchnorm_momentum
 from course_utils.training.checkpoints import checkpoint_path, resume, save_checkpoint
 from course_utils.training.distributed import (
     apply_multi_worker_fixes,
@@ -115,9 +116,7 @@ def build_models(
     """
     keras.utils.set_random_seed(recipe.seed)
     resnet = network(input_shape=input_shape, classes=classes)
-    for layer in resnet.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = recipe.batchnorm_momentum
+    set_batchnorm_momentum(resnet, recipe.batchnorm_momentum)
 
     inputs = keras.Input(input_shape)
     x = (

@@ -33,12 +33,12 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from course_utils.training import distributed
-from course_utils.training.recipes import QUICK
+from course_utils.training.recipes import SHORT
 from course_utils.training.train import TrainOptions, train
 
 # No augmentation and a constant learning rate, so that only the distribution differs.
 PER_REPLICA = dataclasses.replace(
-    QUICK,
+    SHORT,
     name="distributed",
     epochs=3,
     batch_size=12,

@@ -1,4 +1,5 @@
-"""Evaluation helpers: scores, the stress test and photos from files, on real and broken input."""
+"""Evaluation helpers: scores, confidence intervals, transformed splits and photos from files, on
+real and broken input."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from PIL import Image
 from course_utils.data.paths import default_source_dir
 from course_utils.evaluate import (
     DIRECT_CALL_BATCHES,
+    augmentation_robustness_images,
     load_image,
+    mirror_images,
     predict_probabilities,
+    predict_with_mirror,
     preprocess,
     scores,
-    stress_test_images,
+    wilson_interval,
 )
 
 EXAMPLE = default_source_dir() / "Examples" / "example_3.JPG"
@@ -66,14 +70,68 @@ def test_predict_probabilities_batch_by_batch_and_through_model_predict_agree():
         predict_probabilities(model, images[:0])
 
 
-def test_stress_test_images_are_fixed_uint8_images_that_differ_from_the_originals():
+def test_augmentation_robustness_images_are_fixed_uint8_images_that_differ_from_the_originals():
     rng = np.random.default_rng(0)
     images = np.full((4, 64, 64, 3), 150, dtype=np.uint8)
     images[:, 20:44, 26:38] = rng.integers(0, 100, (4, 24, 12, 3), dtype=np.uint8)
-    stressed = stress_test_images(images)
-    assert stressed.shape == images.shape and stressed.dtype == np.uint8
-    np.testing.assert_array_equal(stressed, stress_test_images(images))
-    assert np.abs(stressed.astype(int) - images).mean() > 10
+    transformed = augmentation_robustness_images(images)
+    assert transformed.shape == images.shape and transformed.dtype == np.uint8
+    np.testing.assert_array_equal(transformed, augmentation_robustness_images(images))
+    assert np.abs(transformed.astype(int) - images).mean() > 10
+
+
+def test_mirror_images_flip_left_and_right_only():
+    images = np.arange(2 * 3 * 4 * 3, dtype=np.uint8).reshape(2, 3, 4, 3)
+    mirrored = mirror_images(images)
+    assert mirrored.dtype == np.uint8 and mirrored.flags.c_contiguous
+    np.testing.assert_array_equal(mirrored[:, :, 0], images[:, :, 3])
+    np.testing.assert_array_equal(mirrored[:, 1, :, 2], images[:, 1, ::-1, 2])
+    np.testing.assert_array_equal(mirror_images(mirrored), images)
+
+
+def test_predict_with_mirror_averages_each_image_with_its_mirror_image():
+    model = _small_classifier()
+    images = np.random.default_rng(0).integers(0, 256, (5, 64, 64, 3), dtype=np.uint8)
+    averaged = predict_with_mirror(model, images)
+    by_hand = (
+        predict_probabilities(model, images) + predict_probabilities(model, images[:, :, ::-1])
+    ) / 2
+    np.testing.assert_allclose(averaged, by_hand, rtol=1e-6)
+    np.testing.assert_allclose(averaged.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "successes, n, low, high",
+    [  # R. G. Newcombe, "Two-sided confidence intervals for the single proportion: comparison of
+        # seven methods", Statistics in Medicine 17 (1998) 857-872: its examples, Wilson's method
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_published_values(successes, n, low, high):
+    assert wilson_interval(successes, n) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_wilson_interval_stays_in_0_1_and_narrows_with_more_trials_or_less_confidence():
+    assert wilson_interval(120, 120)[1] == 1.0 and wilson_interval(0, 120)[0] == 0.0
+    low, high = wilson_interval(119, 120)
+    assert 0.95 < low < 119 / 120 < high < 1.0
+    assert wilson_interval(1190, 1200)[1] - wilson_interval(1190, 1200)[0] < high - low
+    assert wilson_interval(119, 120, confidence=0.99)[0] < low
+    np.testing.assert_allclose(sum(wilson_interval(60, 120)), 1.0)  # symmetric about 1/2
+
+
+@pytest.mark.parametrize(
+    "successes, n, confidence, message",
+    [(3, 2, 0.95, "0 <= successes <= n"), (0, 0, 0.95, "n > 0"), (1, 2, 95, "fraction")],
+)
+def test_wilson_interval_refuses_impossible_counts_and_confidences(
+    successes, n, confidence, message
+):
+    with pytest.raises(ValueError, match=message):
+        wilson_interval(successes, n, confidence)
 
 
 @pytest.mark.skipif(not EXAMPLE.is_file(), reason="needs the Sign Language Digits folder")

@@ -1,0 +1,119 @@
+"""Isolate BatchNormalization's momentum in the original recipe: two runs that differ only in it.
+
+Both runs train the course's ResNet50 exactly as the original assignment did (Adam 1e-3,
+categorical cross-entropy, 5 epochs, mini-batches of 32, no augmentation), from the same initial
+weights and in the same batch order, on the signer-disjoint training part of the SIGNS training
+set. After each epoch they record the loss and accuracy on the training batches (batch
+statistics), on the held-out validation signers (inference mode), and on the first 180 training
+images in inference mode. The test set is not used.
+
+    python -m course_utils.training.momentum_ablation \
+        --out course_utils/assets/momentum_ablation.json
+
+The result, a JSON file, ships with the course; chapter 5 plots it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import keras
+
+from course_utils.atomic_files import write_text_atomic
+from course_utils.data.paths import ASSETS_DIR
+from course_utils.resnet import ResNet50
+from course_utils.resnets_utils import convert_to_one_hot, load_validation_split
+from course_utils.training.batchnorm import set_batchnorm_momentum
+
+SHIPPED_ABLATION = ASSETS_DIR / "momentum_ablation.json"
+MOMENTA = (0.99, 0.9)
+EPOCHS = 5
+BATCH_SIZE = 32
+SEED = 0
+N_TRAIN_PROBE = 180
+
+
+class InferenceModeProbe(keras.callbacks.Callback):
+    """Records the accuracy on some training images in inference mode after every epoch."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y, self.accuracy = x, y, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        _, accuracy = self.model.evaluate(self.x, self.y, batch_size=BATCH_SIZE, verbose=0)
+        self.accuracy.append(round(float(accuracy), 6))
+
+
+def run(momentum: float, data, epochs: int = EPOCHS, seed: int = SEED, verbose: int = 2) -> dict:
+    """One run of the original recipe with this BatchNormalization momentum.
+
+    Args:
+        data: (X_train (m, 64, 64, 3) in [0, 1], Y_train (m, 6) one-hot, X_val, Y_val).
+
+    Returns:
+        {"momentum", "seconds_per_epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+         "train_inference_accuracy"}, the lists holding one value per epoch.
+    """
+    x_train, y_train, x_val, y_val = data
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = ResNet50(input_shape=(64, 64, 3), classes=6)
+    set_batchnorm_momentum(model, momentum)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    probe = InferenceModeProbe(x_train[:N_TRAIN_PROBE], y_train[:N_TRAIN_PROBE])
+    start = time.perf_counter()
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        validation_data=(x_val, y_val),
+        callbacks=[probe],
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    record = {"momentum": momentum, "seconds_per_epoch": round(seconds / epochs, 1)}
+    for key, values in history.history.items():
+        record[key] = [round(float(v), 6) for v in values]
+    record["train_inference_accuracy"] = probe.accuracy
+    return record
+
+
+def course_arrays():
+    """(X_train, Y_train, X_val, Y_val): the signer-disjoint split, scaled and one-hot."""
+    x_train, y_train, x_val, y_val = load_validation_split()
+    return (
+        x_train / 255.0,
+        convert_to_one_hot(y_train, 6).T,
+        x_val / 255.0,
+        convert_to_one_hot(y_val, 6).T,
+    )
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=SHIPPED_ABLATION, help="the JSON file to write")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    args = parser.parse_args(argv)
+    data = course_arrays()
+    runs = [run(m, data, epochs=args.epochs) for m in MOMENTA]
+    result = {
+        "recipe": "original: Adam 1e-3, categorical cross-entropy, batch 32, no augmentation",
+        "data": f"SIGNS training set split by signer: {len(data[0])} train, {len(data[2])} "
+        "validation images",
+        "seed": SEED,
+        "keras": keras.__version__,
+        "machine": platform.processor() or platform.machine(),
+        "runs": runs,
+    }
+    write_text_atomic(json.dumps(result, indent=1) + "\n", args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
