@@ -43,7 +43,9 @@ book: data web-assets
 ## Every test: lint, the nitpicky book build, then one pytest run shared by PYTEST_WORKERS processes
 ## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
 ## nbval over every chapter, the unit, system and browser tests, and the benchmarks' own tests.
-## COURSE_QUICK=1 makes the training chapters train briefly (their logs are not compared).
+## COURSE_QUICK=1 is read by tests/conftest.py alone, never by a chapter: every notebook kernel of the
+## run then gets a start-up file that installs course_tools.quick_training (fit trains one epoch of
+## 32 samples, eagerly), so that chapters which train for minutes run in seconds (docs/testing.md).
 PYTEST_WORKERS ?= 2
 test: data web-assets browser-packages
 	$(BIN)/ruff check .

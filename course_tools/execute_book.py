@@ -27,6 +27,7 @@ from course_tools.notebooks import (
     read_notebook,
     write_notebook_atomic,
 )
+from course_tools.terminal_text import settle_streams
 
 CELL_TIMEOUT_S = 1800
 
@@ -49,6 +50,7 @@ def execute_notebook(path: Path, kernel_name: str = "python3") -> float:
     started = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - started
+    settle_streams(nb)
     write_notebook_atomic(nb, path)
     return elapsed
 

@@ -7,6 +7,10 @@ own copy), the folder of its sockets and a HOME of its own.
 `kernel_spec` writes the kernel spec that starts it. Its settings come from the environment that
 `course_tools.grade_submission` gives nbgrader: the limits, the HOME folder, and
 COURSE_REQUIRE_SANDBOX=1 to refuse to run without bubblewrap.
+
+The kernel trains quickly (`course_tools.quick_training`: at most one epoch of 32 samples per
+``fit``): grades come from the check cells, and a chapter in which the learner trains ResNet-50 for
+minutes is graded in seconds. Its IPython folder, in its HOME, holds the start-up file that does it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_tools import sandbox
+from course_tools import quick_training, sandbox
 
 KERNEL_NAME = "course-grading"
 HOME_ENV = "COURSE_SANDBOX_HOME"
@@ -51,6 +55,8 @@ def main(argv: list[str]) -> int:
     connection_file = Path(argv[argv.index("-f") + 1]).resolve()
     home = Path(os.environ.get(HOME_ENV) or Path.cwd() / ".home")
     home.mkdir(parents=True, exist_ok=True)
+    os.environ["IPYTHONDIR"] = str(home / ".ipython")
+    quick_training.write_startup_file(os.environ["IPYTHONDIR"])
     command = [sys.executable, "-m", "ipykernel_launcher", *argv]
     writable = [Path.cwd(), *socket_folders(connection_file)]
     warning = sandbox.sandbox_warning()

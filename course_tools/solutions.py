@@ -1,9 +1,12 @@
 """Keep the solutions shown in the book identical to the package's reference code.
 
-:mod:`course_utils.resnet` is the one source of truth. Every exercise cell of a chapter (tag
-``exercise``, metadata ``solution_of``) holds the source of the function it names, exactly as
-``inspect.getsource`` returns it. The source is read from ``resnet.py`` itself, so checking needs
-no TensorFlow.
+:mod:`course_utils.resnet` is the one source of truth. Every exercise cell of a chapter that
+defines a function (tag ``exercise``, metadata ``solution_of``) holds the source of the function it
+names, exactly as ``inspect.getsource`` returns it: ``identity_block`` names
+``course_utils.resnet.identity_block``, ``course_utils.variants:basic_block`` a function of another
+module of the package. The source is read from the module's file, so checking needs no
+TensorFlow. Exercise cells that only call Keras (compile, fit, evaluate) define no function and
+have no reference to match.
 
     python -m course_tools.solutions check   # exit 1 and list every cell that drifted
     python -m course_tools.solutions sync    # rewrite the exercise cells from the package
@@ -41,30 +44,47 @@ class Drift:
     function: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.notebook}: cell {self.cell_index} differs from "
-            f"course_utils.resnet.{self.function}"
-        )
+        module, function = split_reference(self.function)
+        return f"{self.notebook}: cell {self.cell_index} differs from {module}.{function}"
 
 
-# Found without importing it (and TensorFlow with it).
-REFERENCE_FILE = Path(importlib.util.find_spec("course_utils.resnet").origin)
+DEFAULT_MODULE = "course_utils.resnet"
 
 
-def reference_source(function: str) -> str:
-    """The source of ``course_utils.resnet.<function>``, exactly as ``inspect.getsource`` returns
-    it (decorators and all, up to its last line), read from the file without importing it.
+def split_reference(reference: str) -> tuple[str, str]:
+    """``"identity_block"`` -> (course_utils.resnet, identity_block); ``"m:f"`` -> (m, f)."""
+    module, _, function = reference.rpartition(":")
+    return module or DEFAULT_MODULE, function
+
+
+def reference_source(reference: str) -> str:
+    """The source of the function ``reference`` names (see the module docstring), exactly as
+    ``inspect.getsource`` returns it (decorators and all, up to its last line), read from its
+    module's file without importing it (found without importing TensorFlow either).
 
     Raises:
         KeyError: the module has no top-level function of that name.
     """
-    text = REFERENCE_FILE.read_text(encoding="utf-8")
+    module, function = split_reference(reference)
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise KeyError(f"no module {module!r}")
+    text = Path(spec.origin).read_text(encoding="utf-8")
     for node in ast.parse(text).body:
         if isinstance(node, ast.FunctionDef) and node.name == function:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             lines = text.splitlines(keepends=True)[first - 1 : node.end_lineno]
             return "".join(lines)
-    raise KeyError(f"course_utils.resnet has no function {function!r}")
+    raise KeyError(f"{module} has no function {function!r}")
+
+
+def defines_function(cell) -> bool:
+    """Whether an exercise cell defines a function (and so must match a reference)."""
+    try:
+        tree = ast.parse(cell_source(cell))
+    except SyntaxError:
+        return True
+    return any(isinstance(node, ast.FunctionDef) for node in tree.body)
 
 
 def find_drift(notebooks: list[Path]) -> list[Drift]:
@@ -74,7 +94,13 @@ def find_drift(notebooks: list[Path]) -> list[Drift]:
         nb = read_notebook(path)
         for index, cell in exercise_cells(nb):
             function = cell.metadata.get(SOLUTION_KEY)
-            if not function or cell_source(cell) != reference_source(function):
+            if not function and not defines_function(cell):
+                continue
+            try:
+                source = reference_source(function) if function else None
+            except KeyError:
+                source = None
+            if source is None or cell_source(cell) != source:
                 drifted.append(Drift(path, index, function or "<no solution_of>"))
     return drifted
 
@@ -87,6 +113,8 @@ def sync(notebooks: list[Path]) -> list[Drift]:
         touched = False
         for index, cell in exercise_cells(nb):
             function = cell.metadata.get(SOLUTION_KEY)
+            if not function and not defines_function(cell):
+                continue
             if not function:
                 raise KeyError(f"{path}: exercise cell {index} has no {SOLUTION_KEY!r} metadata")
             source = reference_source(function)
@@ -132,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 "run: python -m course_tools.solutions sync"
             )
             return 1
-        print(f"All exercise cells of {len(notebooks)} notebook(s) match course_utils.resnet.")
+        print(f"All exercise cells of {len(notebooks)} notebook(s) match their references.")
         return 0
 
     changed = sync(notebooks)

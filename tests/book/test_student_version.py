@@ -1,11 +1,13 @@
 """The student version: nbgrader's student version of the chapters with exercises (solutions
-blanked, every output cleared), the other pages as they are, written atomically."""
+blanked, every output cleared), in every chapter no output that depends on the learner's work and
+no standard error, the other pages as they are, written atomically."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from course_tools import classroom
@@ -17,7 +19,13 @@ from course_tools.notebooks import (
     chapter_notebooks,
     read_notebook,
 )
-from course_tools.student_version import write_student_version
+from course_tools.student_version import (
+    SAVED_CODE_FILE,
+    first_unearned_cell,
+    without_unearned_outputs,
+    write_student_version,
+)
+from course_utils.my_code import MY_CODE_FILE
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +48,78 @@ def test_student_version_has_every_page_and_image(student_dir):
         assert (student_dir / "images" / image.name).read_bytes() == image.read_bytes()
 
 
+def is_stderr(output) -> bool:
+    return output.output_type == "stream" and output.name == "stderr"
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=lambda p: p.name)
+def test_no_chapter_shows_a_result_the_learner_has_not_earned(student_dir, path):
+    ours, theirs = read_notebook(path), read_notebook(student_dir / path.name)
+    assert [c.cell_type for c in ours.cells] == [c.cell_type for c in theirs.cells]
+    first = first_unearned_cell(ours)
+    assert first_unearned_cell(theirs) == first
+    for index, (mine, student) in enumerate(zip(ours.cells, theirs.cells, strict=True)):
+        if student.cell_type != "code":
+            assert cell_source(student) == cell_source(mine)
+            continue
+        assert not any(is_stderr(output) for output in student.outputs)
+        if first is not None and index >= first:  # it may depend on the learner's work
+            assert student.outputs == [] and student.execution_count is None, index
+        elif path not in classroom.graded_chapters():
+            assert student.outputs == [o for o in mine.outputs if not is_stderr(o)], index
+            assert student.execution_count == mine.execution_count
+
+
 @pytest.mark.parametrize(
     "path",
     [p for p in chapter_notebooks() if p not in classroom.graded_chapters()],
     ids=lambda p: p.name,
 )
-def test_a_chapter_without_exercises_is_copied_as_it_is(student_dir, path):
-    assert (student_dir / path.name).read_bytes() == path.read_bytes()
+def test_a_chapter_without_exercises_keeps_its_sources_and_metadata(student_dir, path):
+    ours, theirs = read_notebook(path), read_notebook(student_dir / path.name)
+    assert theirs.metadata == ours.metadata
+    for mine, student in zip(ours.cells, theirs.cells, strict=True):
+        assert (student.source, student.metadata) == (mine.source, mine.metadata)
+
+
+def notebook(*cells) -> nbformat.NotebookNode:
+    """A notebook of code cells given as (source, tags); each printed "out" and "err"."""
+    nb = nbformat.v4.new_notebook()
+    for count, (source, tags) in enumerate(cells, start=1):
+        cell = nbformat.v4.new_code_cell(source, execution_count=count)
+        cell.metadata["tags"] = list(tags)
+        cell.outputs = [
+            nbformat.v4.new_output("stream", name="stdout", text="out\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="err\n"),
+        ]
+        nb.cells.append(cell)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("Text."))
+    return nb
+
+
+@pytest.mark.parametrize(
+    ("cell", "tags"),
+    [
+        ("def f():\n    return 1", ["exercise"]),
+        ("assert check(f)", ["check"]),
+        ('(ResNet50,) = my_functions("ResNet50")', []),
+    ],
+    ids=["exercise", "check", "my_functions"],
+)
+def test_outputs_are_cleared_from_the_first_cell_that_depends_on_the_learner(cell, tags):
+    nb = notebook(("import numpy", []), ("x = 1", []), (cell, tags), ("print(x)", []))
+    assert first_unearned_cell(nb) == 3  # the markdown cell is index 1
+    student = without_unearned_outputs(nb)
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert [[o.text for o in c.outputs] for c in code] == [["out\n"], ["out\n"], [], []]
+    assert [c.execution_count for c in code] == [1, 2, None, None]
+
+
+def test_a_notebook_without_exercises_loses_only_its_standard_error():
+    student = without_unearned_outputs(notebook(("import numpy", []), ("print(1)", [])))
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert [[o.text for o in c.outputs] for c in code] == [["out\n"], ["out\n"]]
+    assert [c.execution_count for c in code] == [1, 2]
 
 
 @pytest.mark.parametrize("path", classroom.graded_chapters(), ids=lambda p: p.name)
@@ -79,3 +152,14 @@ def test_rewriting_replaces_the_folder_as_a_whole(tmp_path):
     assert [p.name for p in written] == [p.name for p in chapter_notebooks()]
     assert not (out / "stale.ipynb").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["student"]  # no staging left behind
+
+
+def test_the_instructors_saved_code_is_not_handed_out(tmp_path):
+    book = tmp_path / "book"
+    (book / "images").mkdir(parents=True)
+    (book / "images" / "figure.png").write_bytes(b"png")
+    nbformat.write(notebook(("print(1)", [])), book / "01_data.ipynb")
+    (book / SAVED_CODE_FILE).write_text("def identity_block(): ...\n")
+    assert SAVED_CODE_FILE == MY_CODE_FILE
+    write_student_version(book, tmp_path / "student")
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["01_data.ipynb", "images"]
