@@ -29,6 +29,7 @@ CHAPTERS = [
     "06_evaluation.ipynb",
     "07_why_skip_connections.ipynb",
     "08_training_at_scale.ipynb",
+    "09_variants.ipynb",
 ]
 EXERCISES = {
     "02_identity_block.ipynb": ("identity_block", "check_identity_block"),
@@ -63,17 +64,21 @@ def test_table_of_contents_lists_the_intro_and_every_chapter_in_order():
     assert (BOOK_DIR / "intro.md").is_file()
 
 
+SETUP_START = """import os
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # silence TensorFlow's C++ start-up notices
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import course_utils.quiet_start  # starts TensorFlow without its start-up notices
+"""
+
+
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_first_code_cell_quiets_tensorflow_before_importing_it_and_is_not_compared(name):
     nb = _notebook(name)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")
-    source = cell_source(first)
-    env = source.index('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"')
-    backend = source.index('os.environ.setdefault("KERAS_BACKEND", "tensorflow")')
-    for module in ["import keras", "import tensorflow", "from course_utils"]:
-        if module in source:
-            assert source.index(module) > max(env, backend), module
-    assert IGNORE in cell_tags(first)
+    # Nothing before course_utils.quiet_start imports TensorFlow or Keras.
+    assert cell_source(first).startswith(SETUP_START)
+    assert {IGNORE, "remove-stderr"} <= set(cell_tags(first))
     # No other cell imports TensorFlow or Keras before the environment is set.
     for cell in nb.cells:
         if cell.cell_type == "code" and cell is not first:
@@ -81,12 +86,13 @@ def test_first_code_cell_quiets_tensorflow_before_importing_it_and_is_not_compar
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_chapter_opens_with_learning_objectives_and_ends_with_a_summary(name):
+def test_chapter_opens_with_learning_objectives_and_has_a_summary(name):
+    """What follows the summary (questions, further reading): tests/book/test_learner_pages.py."""
     nb = _notebook(name)
     markdown = [cell_source(c) for c in nb.cells if c.cell_type == "markdown"]
     assert markdown[0].startswith("# ")
     assert "**Learning objectives.**" in markdown[0]
-    assert any("## Summary" in text for text in markdown[-2:])
+    assert any(re.search(r"^## Summary$", text, re.M) for text in markdown)
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -130,12 +136,23 @@ def test_each_exercise_is_tagged_and_followed_by_its_check(name):
     assert len(checks) == 1
     (exercise_index, _), (check_index, check) = exercises[0], checks[0]
     assert check_index > exercise_index
-    assert cell_source(check).strip() == (
-        f"from course_utils.grading import {checker}\n\nassert {checker}({function})"
-    )
+    # It imports its own grader and asserts its verdict; once passed, it may save the function
+    # for later chapters (course_utils.my_code).
+    lines = [line.rstrip(";") for line in cell_source(check).splitlines() if line.strip()]
+    verdict, save = f"assert {checker}({function})", f"save_my_function({function})"
+    assert lines[0] == f"from course_utils.grading import {checker}"
+    assert verdict in lines
+    assert set(lines) <= {
+        lines[0], "from course_utils.my_code import save_my_function", verdict, save
+    }  # fmt: skip
+    if save in lines:
+        assert lines.index(save) > lines.index(verdict)
     # The check's output is compared: never ignored or skipped.
     assert not {IGNORE, "nbval-skip", "raises-exception"} & set(cell_tags(check))
-    assert _text_outputs(check) == "All tests passed.\n"
+    # Only what the grader and save_my_function print: a last line `save_my_function(f);` ends
+    # with a semicolon, so that its returned True is not shown as the cell's result.
+    saved = f"Saved your {function} to my_resnet.py; the next chapters use it.\n"
+    assert _text_outputs(check) == "All tests passed.\n" + (saved if save in lines else "")
 
 
 def test_data_chapter_prints_the_shapes_of_the_prepared_arrays():

@@ -1,0 +1,54 @@
+"""Chapter 5's answer keys agree with Keras and with the data they are about."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from course_utils.answers.ch05 import initial_weight_left, smoothed_target, steps_per_epoch
+from course_utils.exercises import answer_is_right
+
+
+def test_steps_per_epoch_is_the_number_of_batches_keras_takes():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    counter = keras.callbacks.LambdaCallback()
+    steps = []
+    counter.on_train_batch_end = lambda batch, logs=None: steps.append(batch)
+    x = np.zeros((900, 1), "float32")
+    model.fit(x, x, epochs=1, batch_size=32, verbose=0, callbacks=[counter])
+    assert steps_per_epoch() == len(steps) == 29
+    assert steps_per_epoch(900, 64) == 15
+
+
+def test_initial_weight_is_what_a_batchnorm_layer_keeps():
+    layer = keras.layers.BatchNormalization(momentum=0.99)
+    layer.build((None, 1))
+    batch = np.ones((4, 1), "float32")
+    for _ in range(29 * 5):
+        layer(batch, training=True)
+    moving_mean = float(keras.ops.convert_to_numpy(layer.moving_mean)[0])
+    # The mean moves from 0 towards 1; what is left of 0's weight is 1 - moving_mean.
+    assert np.isclose(1 - moving_mean, initial_weight_left(), rtol=1e-3)
+
+
+def test_smoothed_target_is_keras_label_smoothing():
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    y_true = np.eye(6, dtype="float32")[[0]]
+    # With the smoothed target as prediction the cross-entropy is the target's entropy, minimal.
+    best = np.full((1, 6), (1 - smoothed_target()) / 5, "float32")
+    best[0, 0] = smoothed_target()
+    worse = np.full((1, 6), 0.02, "float32")
+    worse[0, 0] = 0.9
+    assert float(loss(y_true, best)) < float(loss(y_true, worse))
+    assert np.isclose(smoothed_target(), 0.9 + 0.1 / 6)
+
+
+def test_keys_accept_the_answers(capsys):
+    assert answer_is_right("5.1", 29)
+    assert not answer_is_right("5.1", 28)
+    assert answer_is_right("5.2", 0.233)
+    assert not answer_is_right("5.2", 0.181)
+    assert answer_is_right("5.3", 0.917)
+    assert not answer_is_right("5.3", 0.9)
+    assert "0.23" not in capsys.readouterr().out
