@@ -3,7 +3,7 @@
 import pytest
 
 from course_utils.answers.ch01 import ANSWERS
-from course_utils.exercises import answer_is_right
+from course_utils.exercises import answer_is_right, check_answer
 
 
 def test_the_validation_split_leaves_900_images_to_train_on():
@@ -25,6 +25,7 @@ def test_answering_one_digit_scores_a_sixth_of_the_balanced_test_set():
 def test_the_worked_answer_passes_and_a_wrong_one_fails(question, right, wrong, capsys):
     assert answer_is_right(question, right)
     assert not answer_is_right(question, wrong)
+    check_answer(question, right)
     assert "correct" in capsys.readouterr().out
 
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from course_utils.answers.ch05 import initial_weight_left, smoothed_target, steps_per_epoch
-from course_utils.exercises import answer_is_right
+from course_utils.exercises import answer_is_right, check_answer
 
 
 def test_steps_per_epoch_is_the_number_of_batches_keras_takes():
@@ -51,4 +51,5 @@ def test_keys_accept_the_answers(capsys):
     assert not answer_is_right("5.2", 0.181)
     assert answer_is_right("5.3", 0.917)
     assert not answer_is_right("5.3", 0.9)
+    check_answer("5.2", 0.181)
     assert "0.23" not in capsys.readouterr().out

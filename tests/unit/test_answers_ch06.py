@@ -12,7 +12,7 @@ import pytest
 from course_tools.notebooks import BOOK_DIR, cell_tags, read_notebook
 from course_utils.answers.ch06 import ANSWERS, MIRROR_AVERAGED_CORRECT, TEST_IMAGES
 from course_utils.evaluate import mirror_images, predict_with_mirror
-from course_utils.exercises import answer_is_right
+from course_utils.exercises import answer_is_right, check_answer
 
 
 def test_the_lower_end_for_1190_of_1200_is_the_wilson_formula_worked_by_hand():
@@ -61,4 +61,5 @@ def test_the_key_of_6_3_is_the_mirror_averaged_count_the_chapter_measures():
 def test_the_worked_answer_passes_and_a_wrong_one_fails(question, right, wrong, capsys):
     assert answer_is_right(question, right)
     assert not answer_is_right(question, wrong)
+    check_answer(question, right)
     assert "correct" in capsys.readouterr().out

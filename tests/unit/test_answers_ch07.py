@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from course_utils import skip_experiment as skip
 from course_utils.answers.ch07 import ANSWERS, BRANCH_WEIGHT
-from course_utils.exercises import answer_is_right
+from course_utils.exercises import answer_is_right, check_answer
 
 
 def _gradient_through(blocks: int, residual: bool) -> float:
@@ -57,9 +57,11 @@ def test_dense_shortcuts_add_one_dense_layer_per_block_to_the_residual_network()
 def test_the_worked_answer_passes_and_a_wrong_one_fails(question, right, wrong, capsys):
     assert answer_is_right(question, right)
     assert not answer_is_right(question, wrong)
+    check_answer(question, right)
     assert "correct" in capsys.readouterr().out
 
 
 def test_the_unanswered_question_asks_for_an_answer(capsys):
     assert not answer_is_right("7.1", ...)
+    check_answer("7.1", ...)
     assert "replace ... with your answer" in capsys.readouterr().out

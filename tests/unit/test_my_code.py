@@ -123,7 +123,11 @@ def test_a_function_saved_beside_it_is_not_imported_from_the_reference(notebook,
 @pytest.mark.parametrize(
     ("source", "name", "reason"),
     [
-        ("shortcut = lambda X: X", "shortcut", "it is a lambda; define it with def"),
+        (
+            "shortcut = lambda X: X",
+            "shortcut",
+            "it is a lambda (an anonymous function); write it with def and a name",
+        ),
         (
             "def notebook_only_helper(X):\n    return X\n\n\n"
             "def identity_block(X, f, filters, stage, block):\n"
