@@ -10,11 +10,17 @@ from course_utils.grading.blocks import check_convolutional_block, check_identit
 from course_utils.grading.harness import PASSED
 from course_utils.grading.model import check_resnet50
 from course_utils.grading.training import check_training
+from course_utils.grading.variants import (
+    check_convolutional_block_v1_5,
+    check_preactivation_identity_block,
+)
 
 __all__ = [
     "PASSED",
     "check_convolutional_block",
+    "check_convolutional_block_v1_5",
     "check_identity_block",
+    "check_preactivation_identity_block",
     "check_resnet50",
     "check_training",
 ]

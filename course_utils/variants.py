@@ -1,0 +1,624 @@
+"""Variants of the residual block: ResNet v1.5, pre-activation (v2) and basic blocks.
+
+Reference implementations for the chapter "Variants of the residual block", in the style of
+`course_utils.resnet` (same layer names, same seeded initialisers, same stem and head):
+
+* `convolutional_block_v1_5`: the stride moves from the first 1x1 convolution to the f x f one
+  (ResNet v1.5, "ResNet-B" in He et al., "Bag of Tricks for Image Classification with
+  Convolutional Neural Networks", CVPR 2019).
+* `preactivation_identity_block`, `preactivation_convolutional_block`: BatchNormalization -> ReLU
+  -> convolution, and nothing after the addition (He et al., "Identity Mappings in Deep Residual
+  Networks", ECCV 2016).
+* `basic_block`: two 3x3 convolutions, the block of ResNet-18 and ResNet-34 (He et al., "Deep
+  Residual Learning for Image Recognition", CVPR 2016).
+
+Every network is `build_resnet` given a table of stages and two block functions. `VARIANTS` maps
+a name to a builder, and `train_briefly` trains any of them under one protocol. The blocks of the
+exercises (`convolutional_block_v1_5`, `preactivation_identity_block`) are shown in the book
+verbatim, and `check_variant_block` compares a learner's version with them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import keras
+import numpy as np
+from keras import layers
+from keras.initializers import glorot_uniform
+
+from course_utils import resnet
+from course_utils.grading.harness import (
+    GradingFailure,
+    LearnerFailure,
+    agreement,
+    as_model,
+    call_learner,
+    fill_weights,
+    outputs_in_both_modes,
+    shape_text,
+    weight_signature,
+)
+from course_utils.resnets_utils import convert_to_one_hot, load_validation_split
+from course_utils.training.batchnorm import set_batchnorm_momentum
+
+BLOCK_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+N_CLASSES = 6
+
+# (stage, filters, number of blocks, stride of the stage's first block), as RESNET50_STAGES.
+# A basic block has two convolutions, so two filter counts.
+RESNET18_STAGES = (
+    (2, (64, 64), 2, 1),
+    (3, (128, 128), 2, 2),
+    (4, (256, 256), 2, 2),
+    (5, (512, 512), 2, 2),
+)
+RESNET34_STAGES = (
+    (2, (64, 64), 3, 1),
+    (3, (128, 128), 4, 2),
+    (4, (256, 256), 6, 2),
+    (5, (512, 512), 3, 2),
+)
+
+# The protocol of `train_briefly`, the same for every variant.
+BRIEF_EPOCHS = 3
+BATCH_SIZE = 32
+LEARNING_RATE = 1e-3
+BATCHNORM_MOMENTUM = 0.9
+
+
+def convolutional_block_v1_5(X, f, filters, stage, block, s=2):
+    """Convolutional block of ResNet v1.5: the stride is on the f x f convolution.
+
+    Args:
+        X: input tensor of shape (m, n_H_prev, n_W_prev, n_C_prev).
+        f: size (f, f) of the middle convolution's window.
+        filters: (F1, F2, F3), the number of filters of the three convolutions of the main path.
+        stage: the stage number, used to name the layers.
+        block: the block letter within the stage, used to name the layers.
+        s: the stride of the f x f convolution and of the shortcut convolution.
+
+    Returns:
+        Tensor of shape (m, ceil(n_H_prev / s), ceil(n_W_prev / s), F3). The block has exactly
+        the parameters of `course_utils.resnet.convolutional_block`.
+    """
+    conv_name_base = f"res{stage}{block}_branch"
+    bn_name_base = f"bn{stage}{block}_branch"
+    F1, F2, F3 = filters
+    X_shortcut = X
+
+    ### START CODE HERE ###
+    X = layers.Conv2D(
+        F1,
+        (1, 1),
+        strides=(1, 1),
+        padding="valid",
+        name=conv_name_base + "2a",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2a")(X)
+    X = layers.Activation("relu")(X)
+
+    X = layers.Conv2D(
+        F2,
+        (f, f),
+        strides=(s, s),
+        padding="same",
+        name=conv_name_base + "2b",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2b")(X)
+    X = layers.Activation("relu")(X)
+
+    X = layers.Conv2D(
+        F3,
+        (1, 1),
+        strides=(1, 1),
+        padding="valid",
+        name=conv_name_base + "2c",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2c")(X)
+
+    X_shortcut = layers.Conv2D(
+        F3,
+        (1, 1),
+        strides=(s, s),
+        padding="valid",
+        name=conv_name_base + "1",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X_shortcut)
+    X_shortcut = layers.BatchNormalization(axis=3, name=bn_name_base + "1")(X_shortcut)
+
+    X = layers.Add()([X, X_shortcut])
+    X = layers.Activation("relu")(X)
+    ### END CODE HERE ###
+
+    return X
+
+
+def preactivation_identity_block(X, f, filters, stage, block):
+    """Pre-activation identity block: each convolution is preceded by BatchNormalization and ReLU,
+    and the sum leaves the block as it is (no ReLU after the addition).
+
+    Args:
+        X: input tensor of shape (m, n_H, n_W, n_C), with n_C == F3.
+        f: size (f, f) of the middle convolution's window.
+        filters: (F1, F2, F3), the number of filters of the three convolutions of the main path.
+        stage: the stage number, used to name the layers.
+        block: the block letter within the stage, used to name the layers. The normalisation
+            before convolution ``res{stage}{block}_branch2a`` is ``bn{stage}{block}_branch2a``.
+
+    Returns:
+        Tensor of shape (m, n_H, n_W, F3): X plus the main path's output.
+    """
+    conv_name_base = f"res{stage}{block}_branch"
+    bn_name_base = f"bn{stage}{block}_branch"
+    F1, F2, F3 = filters
+    X_shortcut = X
+
+    ### START CODE HERE ###
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2a")(X)
+    X = layers.Activation("relu")(X)
+    X = layers.Conv2D(
+        F1,
+        (1, 1),
+        strides=(1, 1),
+        padding="valid",
+        name=conv_name_base + "2a",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2b")(X)
+    X = layers.Activation("relu")(X)
+    X = layers.Conv2D(
+        F2,
+        (f, f),
+        strides=(1, 1),
+        padding="same",
+        name=conv_name_base + "2b",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2c")(X)
+    X = layers.Activation("relu")(X)
+    X = layers.Conv2D(
+        F3,
+        (1, 1),
+        strides=(1, 1),
+        padding="valid",
+        name=conv_name_base + "2c",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+
+    X = layers.Add()([X, X_shortcut])
+    ### END CODE HERE ###
+
+    return X
+
+
+def preactivation_convolutional_block(X, f, filters, stage, block, s=2):
+    """Pre-activation convolutional block: BatchNormalization and ReLU before each convolution;
+    the shortcut convolution reads the same pre-activated input as the main path.
+
+    The stride stays where ResNet v1 puts it (first 1x1 convolution and shortcut), so that this
+    block differs from `course_utils.resnet.convolutional_block` only in the order of its layers.
+    The shortcut has no BatchNormalization of its own.
+
+    Args:
+        X: input tensor of shape (m, n_H_prev, n_W_prev, n_C_prev).
+        f, filters, stage, block: as for `preactivation_identity_block`.
+        s: the stride of the first 1x1 convolution and of the shortcut convolution.
+
+    Returns:
+        Tensor of shape (m, ceil(n_H_prev / s), ceil(n_W_prev / s), F3).
+    """
+    conv_name_base = f"res{stage}{block}_branch"
+    bn_name_base = f"bn{stage}{block}_branch"
+    F1, F2, F3 = filters
+
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2a")(X)
+    X = layers.Activation("relu")(X)
+    X_shortcut = _conv(F3, 1, s, conv_name_base + "1")(X)
+
+    X = _conv(F1, 1, s, conv_name_base + "2a")(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2b")(X)
+    X = layers.Activation("relu")(X)
+    X = _conv(F2, f, 1, conv_name_base + "2b", padding="same")(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2c")(X)
+    X = layers.Activation("relu")(X)
+    X = _conv(F3, 1, 1, conv_name_base + "2c")(X)
+
+    return layers.Add()([X, X_shortcut])
+
+
+def basic_block(X, f, filters, stage, block, s=1):
+    """Basic residual block of ResNet-18 and ResNet-34: two f x f convolutions, each followed by
+    BatchNormalization, with a ReLU between them and after the addition.
+
+    The shortcut is the input itself when the shape does not change; otherwise (s > 1, or
+    n_C_prev != F2) it is a strided 1x1 convolution and BatchNormalization, as in
+    `course_utils.resnet.convolutional_block`. With n_C_prev = F1 = F2 = C and s = 1 the block
+    has 2 (f^2 C^2 + C) + 4 C + 4 C parameters (weights, biases, BatchNormalization).
+
+    Args:
+        X: input tensor of shape (m, n_H_prev, n_W_prev, n_C_prev).
+        f: size (f, f) of both convolutions' windows.
+        filters: (F1, F2), the number of filters of the two convolutions.
+        stage, block: used to name the layers, as in `course_utils.resnet`.
+        s: the stride of the first convolution and of the shortcut convolution.
+
+    Returns:
+        Tensor of shape (m, ceil(n_H_prev / s), ceil(n_W_prev / s), F2).
+    """
+    conv_name_base = f"res{stage}{block}_branch"
+    bn_name_base = f"bn{stage}{block}_branch"
+    F1, F2 = filters
+    X_shortcut = X
+
+    X = _conv(F1, f, s, conv_name_base + "2a", padding="same")(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2a")(X)
+    X = layers.Activation("relu")(X)
+    X = _conv(F2, f, 1, conv_name_base + "2b", padding="same")(X)
+    X = layers.BatchNormalization(axis=3, name=bn_name_base + "2b")(X)
+
+    if s != 1 or X_shortcut.shape[-1] != F2:
+        X_shortcut = _conv(F2, 1, s, conv_name_base + "1")(X_shortcut)
+        X_shortcut = layers.BatchNormalization(axis=3, name=bn_name_base + "1")(X_shortcut)
+
+    X = layers.Add()([X, X_shortcut])
+    return layers.Activation("relu")(X)
+
+
+def _conv(filters: int, size: int, stride: int, name: str, padding: str = "valid"):
+    """A Conv2D layer with the course's seeded initialiser."""
+    return layers.Conv2D(
+        filters,
+        (size, size),
+        strides=(stride, stride),
+        padding=padding,
+        name=name,
+        kernel_initializer=glorot_uniform(seed=0),
+    )
+
+
+def build_resnet(
+    stages,
+    convolutional_block: Callable,
+    identity_block: Callable,
+    input_shape=(64, 64, 3),
+    classes: int = N_CLASSES,
+    name: str = "ResNet",
+    preactivation: bool = False,
+) -> keras.Model:
+    """A residual network: the course's stem, one stage per row of `stages`, the course's head.
+
+    Stem: ZeroPadding2D(3), 7x7 convolution with 64 filters and stride 2, BatchNormalization,
+    ReLU, 3x3 max pooling with stride 2 ((m, 64, 64, 3) -> (m, 15, 15, 64)). Each stage starts
+    with ``convolutional_block(X, 3, filters, stage, "a", s=stride)`` followed by
+    ``identity_block(X, 3, filters, stage, letter)`` for the blocks "b", "c", ... Head: (with
+    `preactivation`, BatchNormalization ``bn_post`` and ReLU), 2x2 average pooling, Flatten, Dense
+    softmax named ``fc{classes}``.
+
+    Args:
+        stages: rows (stage, filters, number of blocks, stride), as `RESNET18_STAGES`.
+        convolutional_block, identity_block: the block functions, with the signatures of
+            `course_utils.resnet`'s.
+        input_shape: shape (n_H, n_W, n_C) of one image, scaled to [0, 1].
+        classes: number of classes of the softmax output.
+        name: the model's name.
+        preactivation: the blocks are pre-activation blocks, whose output is not normalised:
+            normalise and activate it before pooling.
+
+    Returns:
+        A keras.Model mapping (m, *input_shape) to class probabilities (m, classes).
+    """
+    X_input = layers.Input(input_shape)
+    X = layers.ZeroPadding2D((3, 3))(X_input)
+    X = _conv(64, 7, 2, "conv1")(X)
+    X = layers.BatchNormalization(axis=3, name="bn_conv1")(X)
+    X = layers.Activation("relu")(X)
+    X = layers.MaxPooling2D((3, 3), strides=(2, 2))(X)
+
+    for stage, filters, n_blocks, stride in stages:
+        X = convolutional_block(X, 3, filters, stage, "a", s=stride)
+        for block in BLOCK_LETTERS[1:n_blocks]:
+            X = identity_block(X, 3, filters, stage, block)
+
+    if preactivation:
+        X = layers.BatchNormalization(axis=3, name="bn_post")(X)
+        X = layers.Activation("relu")(X)
+    X = layers.AveragePooling2D((2, 2), name="avg_pool")(X)
+    X = layers.Flatten()(X)
+    X = layers.Dense(
+        classes,
+        activation="softmax",
+        name=f"fc{classes}",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
+    return keras.Model(inputs=X_input, outputs=X, name=name)
+
+
+def ResNet50_v1_5(input_shape=(64, 64, 3), classes=N_CLASSES):
+    """ResNet-50 v1.5: ResNet-50 with `convolutional_block_v1_5` at the start of each stage.
+
+    With the defaults it has 23,600,006 parameters, exactly as many as ResNet-50 v1.
+    """
+    return build_resnet(
+        resnet.RESNET50_STAGES,
+        convolutional_block_v1_5,
+        resnet.identity_block,
+        input_shape,
+        classes,
+        name="ResNet50_v1_5",
+    )
+
+
+def ResNet50_preactivation(input_shape=(64, 64, 3), classes=N_CLASSES):
+    """ResNet-50 of pre-activation blocks, with BatchNormalization and ReLU before the pooling.
+
+    With the defaults it has 23,584,902 parameters (23,539,334 trainable): the convolutions and
+    the dense layer of ResNet-50 v1, but its BatchNormalization layers sit before the convolutions
+    instead of after them (and none on the shortcuts), so they normalise other numbers of channels.
+    """
+    return build_resnet(
+        resnet.RESNET50_STAGES,
+        preactivation_convolutional_block,
+        preactivation_identity_block,
+        input_shape,
+        classes,
+        name="ResNet50_preactivation",
+        preactivation=True,
+    )
+
+
+def ResNet18(input_shape=(64, 64, 3), classes=N_CLASSES):
+    """ResNet-18: the course's stem and head around four stages of two basic blocks.
+
+    With the defaults it has 11,193,990 parameters (11,184,390 trainable): 17 convolutions and
+    the dense layer on the main path, 3 shortcut convolutions.
+    """
+    return build_resnet(RESNET18_STAGES, basic_block, basic_block, input_shape, classes, "ResNet18")
+
+
+def ResNet34(input_shape=(64, 64, 3), classes=N_CLASSES):
+    """ResNet-34: as ResNet-18 with 3, 4, 6 and 3 basic blocks per stage.
+
+    With the defaults it has 21,313,286 parameters (21,296,262 trainable).
+    """
+    return build_resnet(RESNET34_STAGES, basic_block, basic_block, input_shape, classes, "ResNet34")
+
+
+# name -> builder(input_shape=(64, 64, 3), classes=6)
+VARIANTS: dict[str, Callable[..., keras.Model]] = {
+    "ResNet-50 v1": resnet.ResNet50,
+    "ResNet-50 v1.5": ResNet50_v1_5,
+    "ResNet-50 pre-activation": ResNet50_preactivation,
+    "ResNet-18": ResNet18,
+    "ResNet-34": ResNet34,
+}
+
+
+class SplitArrays(NamedTuple):
+    """The signer-disjoint split of the SIGNS training set, ready for `model.fit`."""
+
+    x_train: np.ndarray  # (900, 64, 64, 3) float32 in [0, 1]
+    y_train: np.ndarray  # (900, 6) one-hot
+    x_val: np.ndarray  # (180, 64, 64, 3) float32 in [0, 1]
+    y_val: np.ndarray  # (180, 6) one-hot
+
+
+def load_split_arrays(data_dir=None) -> SplitArrays:
+    """`course_utils.resnets_utils.load_validation_split`, scaled to [0, 1] and one-hot encoded."""
+    X_train_orig, Y_train_orig, X_val_orig, Y_val_orig = load_validation_split(data_dir)
+    return SplitArrays(
+        X_train_orig.astype("float32") / 255.0,
+        convert_to_one_hot(Y_train_orig, N_CLASSES).T,
+        X_val_orig.astype("float32") / 255.0,
+        convert_to_one_hot(Y_val_orig, N_CLASSES).T,
+    )
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time, in seconds, of every epoch (training and validation)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
+
+
+def train_briefly(
+    build: Callable[[], keras.Model],
+    data,
+    epochs: int | None = None,
+    seed: int = 0,
+    verbose: int | str = 0,
+) -> dict:
+    """Train one network under the protocol every variant shares.
+
+    A fresh Keras session and `keras.utils.set_random_seed(seed)`; `build()`; momentum
+    BATCHNORM_MOMENTUM in every BatchNormalization (their inference statistics must follow the
+    weights within a few epochs); Adam with LEARNING_RATE and categorical cross-entropy;
+    `model.fit` for `epochs` epochs of mini-batches of BATCH_SIZE, with the validation images
+    evaluated after each epoch. The convolutions' initial weights come from their seeded
+    initialisers, so `seed` changes the order of the mini-batches.
+
+    Args:
+        build: returns the uncompiled model, mapping (m, 64, 64, 3) to (m, 6) probabilities.
+        data: (x_train, y_train, x_val, y_val), e.g. `load_split_arrays()`: images (m, n_H, n_W,
+            3) in [0, 1] and one-hot labels (m, classes).
+        epochs: number of epochs (default BRIEF_EPOCHS).
+        seed: the random seed.
+        verbose: passed to `model.fit` (0 silent, 2 one line per epoch).
+
+    Returns:
+        {"name", "parameters": int, "epoch_seconds": [float] (one per epoch, the first one
+         includes building the training graph), "seconds_per_epoch": float (their median),
+         "final_val_accuracy": float, "best_val_accuracy": float, "val_correct": int (images of
+         the validation set right after the last epoch), "n_val": int, "history": {metric: [one
+         value per epoch]}}.
+    """
+    epochs = BRIEF_EPOCHS if epochs is None else epochs
+    x_train, y_train, x_val, y_val = data
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build()
+    set_batchnorm_momentum(model, BATCHNORM_MOMENTUM)
+    model.compile(
+        optimizer=keras.optimizers.Adam(LEARNING_RATE),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer()
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        validation_data=(x_val, y_val),
+        callbacks=[timer],
+        verbose=verbose,
+    )
+    val_accuracy = [float(v) for v in history.history["val_accuracy"]]
+    return {
+        "name": model.name,
+        "parameters": int(model.count_params()),
+        "epoch_seconds": timer.seconds,
+        "seconds_per_epoch": float(np.median(timer.seconds)),
+        "final_val_accuracy": val_accuracy[-1],
+        "best_val_accuracy": max(val_accuracy),
+        "val_correct": int(round(val_accuracy[-1] * len(x_val))),
+        "n_val": len(x_val),
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+    }
+
+
+# The small inputs on which `check_variant_block` compares a block with its reference: distinct
+# numbers of channels, so that every convolution and normalisation has a shape of its own.
+_CHECK_INPUTS = {
+    "preactivation_identity_block": [
+        ((5, 4, 6), 3, (2, 3, 6), None),
+        ((4, 6, 5), 2, (3, 4, 5), None),
+    ],
+    "convolutional_block_v1_5": [((6, 5, 3), 3, (4, 2, 7), 2), ((7, 7, 5), 3, (3, 6, 4), 3)],
+}
+_REFERENCES = {
+    "preactivation_identity_block": preactivation_identity_block,
+    "convolutional_block_v1_5": convolutional_block_v1_5,
+}
+_SIGNATURES = {
+    "preactivation_identity_block": "preactivation_identity_block(X, f, filters, stage, block)",
+    "convolutional_block_v1_5": "convolutional_block_v1_5(X, f, filters, stage, block, s=2)",
+}
+_ORDER_HINTS = {
+    "preactivation_identity_block": (
+        "each of the three steps is BatchNormalization(axis=3) -> ReLU -> Conv2D; the shortcut is "
+        "added to the last convolution's output, and nothing follows the addition (no ReLU)."
+    ),
+    "convolutional_block_v1_5": (
+        "the layers are those of your convolutional_block; only the strides move: the first 1x1 "
+        "convolution has strides (1, 1), the f x f convolution strides (s, s) with 'same' "
+        "padding, the shortcut convolution strides (s, s)."
+    ),
+}
+
+
+def check_variant_block(function: Callable, name: str) -> bool:
+    """Compare a learner's block `name` ("preactivation_identity_block" or
+    "convolutional_block_v1_5") with the reference of this module.
+
+    On small inputs, checks the output shape, the parameter count, and the outputs in inference
+    and training mode when both blocks hold the same weights. Prints one verdict with the numbers
+    compared, or what differs and a hint. Never raises.
+
+    Returns:
+        True when the blocks agree on every input.
+    """
+    try:
+        lines = [_compare_block(function, name, *case) for case in _CHECK_INPUTS[name]]
+    except GradingFailure as failure:
+        print(f"Not yet: {failure}")
+        return False
+    except Exception as error:
+        print(f"Not yet: the check stopped with {type(error).__name__}: {error}")
+        return False
+    print(f"Your {name} computes what the reference computes:")
+    for line in lines:
+        print("  " + line)
+    return True
+
+
+def _compare_block(function, name, input_shape, f, filters, s) -> str:
+    """One comparison; returns the line that describes it, or raises GradingFailure."""
+    args = (f, list(filters), 2, "a") + (() if s is None else (s,))
+    described = f"input {shape_text((None, *input_shape))}, f={f}, filters={list(filters)}"
+    described += "" if s is None else f", s={s}"
+
+    inputs = keras.Input(input_shape)
+    reference = keras.Model(inputs, _REFERENCES[name](inputs, *args))
+    inputs = keras.Input(input_shape)
+    try:
+        outputs = call_learner(function, inputs, *args, what=name, signature=_SIGNATURES[name])
+    except LearnerFailure as failure:
+        raise GradingFailure(f"{described}: {failure}") from None
+    model = as_model(inputs, outputs, name)
+
+    expected_shape = tuple(reference.output.shape)
+    if tuple(model.output.shape) != expected_shape:
+        raise GradingFailure(
+            f"{described}: the output has shape {shape_text(model.output.shape)}, expected "
+            f"{shape_text(expected_shape)}."
+        )
+    if model.count_params() != reference.count_params():
+        raise GradingFailure(
+            f"{described}: {model.count_params():,} parameters, expected "
+            f"{reference.count_params():,}: check the layers and their numbers of filters."
+        )
+    if weight_signature(model) != weight_signature(reference):
+        raise GradingFailure(
+            f"{described}: the weights differ in shape from the reference's. " + _ORDER_HINTS[name]
+        )
+    x = np.random.default_rng(len(input_shape) + f).standard_normal((3, *input_shape))
+    x = x.astype("float32")
+    fill_weights(model)
+    fill_weights(reference)
+    agree = agreement(outputs_in_both_modes(model, x), outputs_in_both_modes(reference, x))
+    if not all(agree.values()):
+        seen = _wiring_hint(model, name, filters[0])
+        advice = _ORDER_HINTS[name]
+        hint = seen + advice if seen else advice[0].upper() + advice[1:]
+        raise GradingFailure(
+            f"{described}: with the same weights as the reference, the block computes different "
+            f"outputs.\nHint: {hint}"
+        )
+    return (
+        f"{described}: output {shape_text(expected_shape)}, "
+        f"{model.count_params():,} parameters, same outputs with the same weights"
+    )
+
+
+def _wiring_hint(model: keras.Model, name: str, F1: int) -> str:
+    """The first words of the hint, naming a mistake seen in the block's layers, if any."""
+    if name == "preactivation_identity_block":
+        after_input = [layer for layer in model.layers[1:] if layer.input is model.input]
+        if any(isinstance(layer, layers.Conv2D) for layer in after_input):
+            return "A convolution reads the block's input before any normalisation: "
+        last = model.layers[-1]
+        if isinstance(last, layers.Activation) and last.activation is keras.activations.relu:
+            return "A ReLU follows the addition, which a pre-activation block does not have: "
+        return ""
+    for layer in model.layers:  # the first 1x1 convolution has F1 != F3 filters in every case
+        if isinstance(layer, layers.Conv2D) and tuple(layer.kernel.shape[:2]) == (1, 1):
+            first = layer.input is model.input and layer.filters == F1
+            if first and tuple(layer.strides) != (1, 1):
+                return f"The first 1x1 convolution has strides {tuple(layer.strides)}: "
+    return ""
