@@ -39,10 +39,11 @@ QUICK_SAMPLES = 32
 QUICK_EPOCHS = 1
 STARTUP_FILE = "00-quick-training.py"
 # IPython runs a start-up file in the notebook's namespace: it defines no name there.
-STARTUP_CODE = f"""# Written by {__name__}: quick training in this kernel (the course's tests and
+MODULE = "course_tools.quick_training"
+STARTUP_CODE = f"""# Written by {MODULE}: quick training in this kernel (the course's tests and
 # class grading), see that module. A learner's kernel has no such file.
 __import__(
-    "{__name__}", fromlist=["install_when_keras_loads"]
+    "{MODULE}", fromlist=["install_when_keras_loads"]
 ).install_when_keras_loads()
 """
 
@@ -108,20 +109,33 @@ def write_startup_file(ipython_dir: Path | str) -> Path:
 
 
 class _InstallAfterKeras(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: on the first import of ``keras`` it takes itself off
-    ``sys.meta_path`` and runs `install` once the real module has loaded."""
+    """Finds nothing itself: it hands out the real spec of ``keras`` with a loader that runs
+    `install` once the module has loaded, then takes itself off ``sys.meta_path``.
+
+    It stays in place until Keras really loads: TensorFlow's import looks ``keras`` up with
+    `importlib.util.find_spec` (to locate ``keras._tf_keras``) before anything imports it, and a
+    spec handed out then is never executed.
+    """
+
+    def __init__(self):
+        self._looking = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
+        if fullname != "keras" or self._looking:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
+        self._looking = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._looking = False
         if spec is None or spec.loader is None:
             return spec
         load = spec.loader.exec_module
 
         def exec_module(module):
             load(module)
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
             install()
 
         spec.loader.exec_module = exec_module

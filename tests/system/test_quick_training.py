@@ -3,6 +3,8 @@ notebook kernels that the test configuration and class grading start."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -110,8 +112,10 @@ def test_without_it_fit_trains_in_full():
     assert not model.run_eagerly
 
 
-# One cell, as a chapter would train; it prints what ran.
+# One cell, as a chapter would train (TensorFlow first, through quiet_start, then Keras: TensorFlow
+# looks Keras up while it loads); it prints what ran.
 TRAINING_CELL = """
+import course_utils.quiet_start
 import keras
 import numpy as np
 
@@ -171,3 +175,9 @@ def test_the_command_line_writes_the_startup_file(tmp_path, capsys):
     written = tmp_path / "ipython" / "profile_default" / "startup" / quick_training.STARTUP_FILE
     assert written.read_text() == quick_training.STARTUP_CODE
     assert str(written) in capsys.readouterr().out
+
+
+def test_the_startup_file_names_the_module_when_written_from_the_command_line(tmp_path):
+    subprocess.run([sys.executable, "-m", "course_tools.quick_training", str(tmp_path)], check=True)
+    written = tmp_path / "profile_default" / "startup" / quick_training.STARTUP_FILE
+    assert '"course_tools.quick_training"' in written.read_text()
