@@ -96,11 +96,7 @@ def find_drift(notebooks: list[Path]) -> list[Drift]:
             function = cell.metadata.get(SOLUTION_KEY)
             if not function and not defines_function(cell):
                 continue
-            try:
-                source = reference_source(function) if function else None
-            except KeyError:
-                source = None
-            if source is None or cell_source(cell) != source:
+            if not function or cell_source(cell) != reference_source(function):
                 drifted.append(Drift(path, index, function or "<no solution_of>"))
     return drifted
 
