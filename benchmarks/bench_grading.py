@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from course_tools.machine import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "02_identity_block.ipynb"
 
@@ -48,7 +50,6 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]
-    from bench_resnet import cpu_model
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     results = {"cpu": cpu_model(), "cores": os.cpu_count(), "classes": []}

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -29,23 +28,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from course_tools.machine import cpu_model
 from course_utils.resnet import ResNet50
 from course_utils.training.augment import SignAugmentation
 
 INPUT_SHAPE = (64, 64, 3)
 CLASSES = 6
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo (or the platform's description)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def forward_flops(model: keras.Model) -> int:

@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from course_tools.machine import cpu_model
+
 HERE = Path(__file__).resolve().parent
 PERIOD_MS = 100  # the quota's scheduling period (--period-ms): several 5 ms slices per period
 MEASURE = [sys.executable, str(HERE / "slow_machine.py"), "--measure-training"]
@@ -114,14 +116,6 @@ class CpuQuota:
                     pass
             time.sleep(0.1)
         self.path.rmdir()
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it."""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def children_cpu_s() -> float:

@@ -1,24 +1,39 @@
 """Evaluating a trained ResNet-50: predictions, confusion matrix, per-class scores, confidence
 intervals, transformed versions of a split (the training augmentation's own transformations, the
-mirror image) and predicting a photo from a file.
+mirror image), and a report on labelled photos from elsewhere.
 
 Every function takes images as the course stores them, uint8 (m, 64, 64, 3), and applies the
 course's preprocessing itself (`preprocess`: X / 255.0), so that no caller can forget it.
+
+From the command line, measure the shipped weights (or your own) on photos taken elsewhere:
+
+    python -m course_utils.evaluate PHOTOS [--weights FILE.weights.h5]
+
+PHOTOS is a folder with one subfolder per digit (`0/` ... `5/`) of JPEG or PNG photos, or a
+SIGNS-format `.h5` file such as the original assignment's `test_signs.h5`. The report gives the
+accuracy of one pass with its Wilson interval, each digit's accuracy, the confusion matrix, the
+accuracy on the photos' mirror images (the other hand) and with each photo averaged with its
+mirror image.
 """
 
 from __future__ import annotations
 
-import io
+import argparse
+import sys
 from pathlib import Path
 from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from course_utils.training.augment import robustness_parameters, transform_images
-
-IMAGE_SIZE = 64
+from course_utils.photo_sets import PhotoSet, PhotoSetError, load_labelled_photos
+from course_utils.resnet import ResNet50
+from course_utils.training.augment import (
+    out_of_range_parameters,
+    robustness_parameters,
+    transform_images,
+)
+from course_utils.weights import load_shipped_weights
 
 
 class Scores(NamedTuple):
@@ -120,12 +135,29 @@ def augmentation_robustness_images(images: np.ndarray, seed: int = 2026) -> np.n
     Returns:
         uint8 (m, n_H, n_W, 3).
     """
-    params = robustness_parameters(len(images), seed=seed)
+    return _transformed(images, robustness_parameters(len(images), seed=seed))
+
+
+def out_of_range_images(images: np.ndarray, probe: str, seed: int = 2026) -> np.ndarray:
+    """Each image changed beyond the training augmentation's ranges, one kind of change at a time.
+
+    `probe` is "rotation" (50-70 degrees either way), "small" (shrunk to 0.45-0.6) or "crop"
+    (enlarged 1.25-1.45 times and moved, cutting off the edges): see
+    `augment.OUT_OF_RANGE_PROBES`. Accuracy on these images shows how the network copes a little
+    past what it was trained on.
+
+    Args:
+        images: uint8 (m, n_H, n_W, 3).
+
+    Returns:
+        uint8 (m, n_H, n_W, 3).
+    """
+    return _transformed(images, out_of_range_parameters(len(images), probe, seed=seed))
+
+
+def _transformed(images: np.ndarray, params: dict) -> np.ndarray:
     transformed = np.asarray(transform_images(preprocess(images), params))
     return np.round(transformed * 255.0).clip(0, 255).astype(np.uint8)
-
-
-# The former name, kept until `course_utils.training.model_card` imports the new one.
 
 
 def mirror_images(images: np.ndarray) -> np.ndarray:
@@ -148,28 +180,96 @@ def predict_with_mirror(model, images: np.ndarray, batch_size: int = 64) -> np.n
     ) / 2
 
 
-def load_image(source: str | Path | bytes, size: int = IMAGE_SIZE) -> np.ndarray:
-    """A photo from a file path or its bytes, prepared as the course's images were.
+def _fraction(successes: int, n: int) -> str:
+    low, high = wilson_interval(successes, n)
+    return (
+        f"{successes:>3} of {n:<3} {successes / n:6.1%}  (95% Wilson interval {low:.1%}-{high:.1%})"
+    )
 
-    The photo is turned upright from its EXIF orientation, converted to RGB, cropped to a centred
-    square and resized to size x size with LANCZOS antialiasing.
+
+def photo_report(model, photos: PhotoSet, n_classes: int = 6) -> str:
+    """What the model reads on labelled photos, as text.
+
+    Args:
+        model: maps (m, 64, 64, 3) images in [0, 1] to (m, n_classes) probabilities.
+        photos: `photo_sets.PhotoSet` (images uint8 (m, 64, 64, 3), labels (m,)).
 
     Returns:
-        uint8 (size, size, 3).
-
-    Raises:
-        ValueError: the file is missing or is not an image Pillow can read; the message names it.
+        The accuracy of one pass, on the mirror images and averaged with them (each with its
+        Wilson interval), each digit's accuracy and most frequent mistake, and the confusion matrix.
     """
-    name = "the uploaded bytes" if isinstance(source, bytes) else str(source)
+    labels = photos.labels
+    single = predict_probabilities(model, photos.images)
+    mirrored = predict_probabilities(model, mirror_images(photos.images))
+    result = scores(labels, single.argmax(axis=1), n_classes)
+    m = len(labels)
+
+    def right(probabilities) -> int:
+        return int((probabilities.argmax(axis=1) == labels).sum())
+
+    lines = [
+        f"{m} photos",
+        f"one pass:                          {_fraction(right(single), m)}",
+        f"their mirror images (other hand):  {_fraction(right(mirrored), m)}",
+        f"averaged with their mirror images: {_fraction(right((single + mirrored) / 2), m)}",
+        "",
+        "digit  right   accuracy  95% Wilson interval  most often misread as",
+    ]
+    for digit in range(n_classes):
+        row = result.confusion[digit]
+        total = int(row.sum())
+        if total == 0:
+            lines.append(f"{digit:>5}  no photos")
+            continue
+        correct = int(row[digit])
+        low, high = wilson_interval(correct, total)
+        errors = row.copy()
+        errors[digit] = 0
+        mistake = f"{int(errors.argmax())} ({int(errors.max())})" if errors.max() else "-"
+        lines.append(
+            f"{digit:>5}  {correct:>3}/{total:<3} {correct / total:8.1%}  "
+            f"{low:6.1%}-{high:6.1%}       {mistake}"
+        )
+    lines += ["", "confusion matrix (rows: true digit, columns: digit read)"]
+    lines.append("      " + "".join(f"{d:>5}" for d in range(n_classes)))
+    for digit in range(n_classes):
+        lines.append(f"{digit:>5} " + "".join(f"{n:>5}" for n in result.confusion[digit]))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """`python -m course_utils.evaluate PHOTOS [--weights FILE]`: print `photo_report`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.evaluate",
+        description="Measure the course's ResNet-50 on labelled photos taken elsewhere.",
+    )
+    parser.add_argument(
+        "photos",
+        type=Path,
+        help="a folder with one subfolder per digit (0/ ... 5/) of photos, or a SIGNS .h5 file",
+    )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="a .weights.h5 file of ResNet50(input_shape=(64, 64, 3), classes=6) "
+        "(default: the shipped weights)",
+    )
+    args = parser.parse_args(argv)
     try:
-        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-        with stream, Image.open(stream) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
-            return np.asarray(image, dtype=np.uint8)
-    except FileNotFoundError as error:
-        raise ValueError(f"{name} does not exist. Fix: give the path of a photo.") from error
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-        raise ValueError(
-            f"{name} is not an image that can be read ({error}). Fix: use a JPEG or PNG photo."
-        ) from error
+        photos = load_labelled_photos(args.photos)
+    except PhotoSetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        model = load_shipped_weights(ResNet50(), args.weights)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"weights: {args.weights or 'the shipped weights'}")
+    print(photo_report(model, photos))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,8 +15,8 @@ import numpy as np
 from course_utils.data.build import ensure_signs_data
 from course_utils.data.errors import SignsDataError, rebuild_fix
 from course_utils.data.paths import TEST_FILE, TRAIN_FILE
-from course_utils.data.signs_file import check_same_kind, read_signs_file
-from course_utils.data.split import validation_positions
+from course_utils.data.signs_file import check_same_kind, open_signs_file, read_signs_file
+from course_utils.data.split import N_VALIDATION_SIGNERS, validation_positions
 
 
 def load_dataset(
@@ -77,6 +77,29 @@ def load_validation_split(
     """
     folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
     x, y, _, _, _ = load_dataset(folder)
+    train, validation = validation_split_positions(folder)
+    return x[train], y[:, train], x[validation], y[:, validation]
+
+
+def validation_split_positions(
+    data_dir: Path | str | None = None, n_signers: int = N_VALIDATION_SIGNERS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where `load_validation_split`'s images lie in the training file.
+
+    Args:
+        data_dir: as for `load_dataset`.
+        n_signers: how many signers to hold out (the course: 30).
+
+    Returns:
+        (train (900,) int, validation (180,) int): increasing positions in `train_signs.h5`
+        (for the course data and 30 signers).
+
+    Raises:
+        SignsDataError: as `load_validation_split`.
+    """
+    folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
+    with open_signs_file(folder / TRAIN_FILE, "train") as train_file:
+        labels = np.asarray(train_file.y).reshape(-1)
     with h5py.File(folder / TRAIN_FILE, "r") as f:
         if "file_numbers" not in f:
             raise SignsDataError(
@@ -84,13 +107,13 @@ def load_validation_split(
                 f"signers are unknown. {rebuild_fix()}"
             )
         numbers = f["file_numbers"][()]
-    if numbers.shape != (y.shape[1],):
+    if numbers.shape != labels.shape:
         raise SignsDataError(
-            f"{folder / TRAIN_FILE} holds {numbers.size} file numbers for {y.shape[1]} images. "
-            f"{rebuild_fix()}"
+            f"{folder / TRAIN_FILE} holds {numbers.size} file numbers for {labels.size} "
+            f"images. {rebuild_fix()}"
         )
-    train, validation = validation_positions(numbers, y[0])
-    return x[train], y[:, train], x[validation], y[:, validation]
+    train, validation = validation_positions(numbers, labels, n_signers)
+    return np.asarray(train), np.asarray(validation)
 
 
 def convert_to_one_hot(Y: np.ndarray, C: int) -> np.ndarray:

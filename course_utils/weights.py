@@ -22,9 +22,11 @@ from course_utils.resnet import ResNet50
 
 SHIPPED_WEIGHTS = ASSETS_DIR / "resnet50_signs.weights.h5"
 SHIPPED_WEIGHTS_SHA256_FILE = ASSETS_DIR / "resnet50_signs.weights.h5.sha256"
-# {"course": history of the shipped weights, "original": history of the original recipe}, each a
-# dict of per-epoch lists (loss, accuracy, val_loss, val_accuracy) as `train` writes them.
+# {"course": history of the shipped weights}: per-epoch lists (loss, accuracy, val_loss,
+# val_accuracy, val_mirrored_accuracy on the validation signers) as `train` writes them.
 SHIPPED_HISTORY = ASSETS_DIR / "resnet50_signs.history.json"
+# The paired runs that justified mirroring in the recipe (`python -m course_tools.mirror_ablation`).
+MIRROR_ABLATION = ASSETS_DIR / "mirror_ablation.json"
 MODEL_CARD = ASSETS_DIR / "resnet50_signs.md"
 
 

@@ -4,11 +4,12 @@ same batches from both.
 * `preprocess` turns uint8 images and integer labels into what the network trains on: float32
   images `X / 255.0` in [0, 1] and float32 one-hot labels. Both tf.data sources below are made
   by this one function.
-* `memory_examples` serves a split held in memory; `file_examples` streams a split from its SIGNS
-  HDF5 file, `chunk_size` images at a time (`tf.data.Dataset.from_generator`), so that only the
-  labels, a chunk of images and the shuffle buffer are ever in memory: the way to train on image
-  sets that do not fit in memory (all ten digits, full resolution, more photos). Both sources
-  check the files with the same validator, `signs_file.open_signs_file`.
+* `memory_examples` serves a split held in memory; `file_examples` streams a split (or chosen
+  positions of it) from its SIGNS HDF5 file, `chunk_size` images at a time
+  (`tf.data.Dataset.from_generator`), so that only the labels, a chunk of images and the shuffle
+  buffer are ever in memory: the way to train on image sets that do not fit in memory (all ten
+  digits, full resolution, more photos). Both sources check the files with the same validator,
+  `signs_file.open_signs_file`.
 * `training_batches` and `evaluation_batches` batch either source in the same way. For the same
   data, seed and shuffle buffer both sources give identical batches
   (tests/unit/test_data_pipeline.py).
@@ -31,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from course_utils.data.build import ensure_signs_data
-from course_utils.data.paths import TEST_FILE, TRAIN_FILE
-from course_utils.data.signs_file import check_same_kind, open_signs_file
-from course_utils.resnets_utils import convert_to_one_hot, load_dataset
+from course_utils.data.paths import TRAIN_FILE
+from course_utils.data.signs_file import open_signs_file, read_signs_file
+from course_utils.data.split import N_VALIDATION_SIGNERS
+from course_utils.resnets_utils import convert_to_one_hot, validation_split_positions
 
 DEFAULT_CHUNK_SIZE = 256  # images read from a file at a time
 DEFAULT_SHUFFLE_BUFFER = 4096  # examples; the whole split when it is smaller (SIGNS: 1080)
@@ -94,6 +96,7 @@ def file_examples(
     prefix: str,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_examples: int | None = None,
+    positions=None,
 ) -> Examples:
     """A split streamed from a SIGNS HDF5 file, `chunk_size` images at a time.
 
@@ -102,6 +105,7 @@ def file_examples(
         prefix: "train" or "test" (the datasets are `<prefix>_set_x`, `<prefix>_set_y`).
         chunk_size: images read and preprocessed at a time.
         max_examples: stream only the first this many examples.
+        positions: increasing positions of the images to stream (default: all of them).
 
     Raises:
         SignsDataError: the file is missing or is not SIGNS data (checked by
@@ -110,17 +114,18 @@ def file_examples(
     tf = _tensorflow()
     path = Path(path)
     with open_signs_file(path, prefix) as signs:
-        count = len(signs.y)
+        stored = len(signs.y)
         image_shape = tuple(int(n) for n in signs.x.shape[1:])
         n_classes = len(signs.classes)
-    if max_examples is not None:
-        count = min(count, max_examples)
+    positions = np.arange(stored) if positions is None else np.asarray(positions)
+    positions = positions[:max_examples]
+    count = len(positions)
 
     def chunks():
         with open_signs_file(path, prefix) as signs:
             for start in range(0, count, chunk_size):
-                stop = min(start + chunk_size, count)
-                yield preprocess(signs.x[start:stop], signs.y[start:stop], n_classes)
+                chunk = positions[start : start + chunk_size]
+                yield preprocess(signs.x[chunk], signs.y[chunk], n_classes)
 
     signature = (
         tf.TensorSpec((None, *image_shape), tf.float32),
@@ -131,39 +136,43 @@ def file_examples(
     return Examples(dataset, count, image_shape, n_classes)
 
 
-def signs_examples(
+def train_validation_examples(
     data_dir: Path | str | None = None,
     stream: bool = False,
     max_train_images: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    validation_signers: int = N_VALIDATION_SIGNERS,
 ) -> tuple[Examples, Examples]:
-    """The SIGNS training and test splits, held in memory or streamed from their files.
+    """The SIGNS training set split by signer (as `resnets_utils.load_validation_split` splits
+    it): the images to train on and those of the validation signers, held in memory or streamed
+    from the file. The test split is never read.
 
     Args:
         data_dir: SIGNS data folder (None: the course's default, built first if needed).
-        stream: read the files chunk by chunk instead of loading them.
+        stream: read the file chunk by chunk instead of loading it.
         max_train_images: use the first this many training images only.
         chunk_size: images read at a time when streaming.
+        validation_signers: how many signers to hold out (the course: 30, 180 images).
 
     Returns:
-        (train, test) Examples.
+        (train, validation) Examples: 900 and 180 images of the course data.
     """
-    if not stream:
-        X_train, Y_train, X_test, Y_test, classes = load_dataset(data_dir)
-        n_classes = len(classes)
-        train = memory_examples(
-            X_train[:max_train_images], Y_train[0, :max_train_images], n_classes
-        )
-        return train, memory_examples(X_test, Y_test, n_classes)
     folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
-    with (
-        open_signs_file(folder / TRAIN_FILE, "train") as train,
-        open_signs_file(folder / TEST_FILE, "test") as test,
-    ):
-        check_same_kind(train, test, folder)
+    train_positions, validation_positions = validation_split_positions(folder, validation_signers)
+    if not stream:
+        signs = read_signs_file(folder / TRAIN_FILE, "train")
+        n_classes = len(signs.classes)
+        train_positions = train_positions[:max_train_images]
+        return (
+            memory_examples(signs.x[train_positions], signs.y[train_positions], n_classes),
+            memory_examples(
+                signs.x[validation_positions], signs.y[validation_positions], n_classes
+            ),
+        )
+    path = folder / TRAIN_FILE
     return (
-        file_examples(folder / TRAIN_FILE, "train", chunk_size, max_train_images),
-        file_examples(folder / TEST_FILE, "test", chunk_size),
+        file_examples(path, "train", chunk_size, max_train_images, train_positions),
+        file_examples(path, "train", chunk_size, positions=validation_positions),
     )
 
 

@@ -6,7 +6,9 @@ balance. Photos from other sources differ in exactly those ways, so the augmenta
 - geometry: rotation (up to +-45 degrees), scale (hands 0.65 to 1.1 times as large) and shifts;
 - background: the grey background is found from the image border and replaced by another colour
   with a gentle gradient;
-- colour: white balance (per-channel gains), brightness and contrast.
+- colour: white balance (per-channel gains), brightness and contrast;
+- hand: a left-right mirror image (with probability `mirror_probability`) turns a right hand into
+  a left one. The course photos show mostly right hands, photos from elsewhere either hand.
 
 One pure function, `transform_images`, applies given parameters; `SignAugmentation` draws random
 parameters for training and `robustness_parameters` draws fixed ones for the robustness check of
@@ -39,6 +41,7 @@ class AugmentationRanges:
     brightness: tuple[float, float] = (-0.15, 0.15)
     contrast: tuple[float, float] = (0.7, 1.3)
     background_probability: float = 0.6
+    mirror_probability: float = 0.0
 
 
 def transform_images(images, params: dict):
@@ -49,12 +52,14 @@ def transform_images(images, params: dict):
         params: dict of float tensors, each with leading dimension m:
             angle (m,) radians, scale (m,), shift (m, 2) fractions of the image size (x, y),
             background (m, 3) colour in [0, 1], background_gradient (m, 3), replace_background (m,)
-            0 or 1, gain (m, 3), brightness (m,), contrast (m,).
+            0 or 1, gain (m, 3), brightness (m,), contrast (m,), mirror (m,) 0 or 1 (1: the
+            image's left-right mirror image).
 
     Returns:
         Float tensor (m, n_H, n_W, 3) in [0, 1].
     """
     images = ops.convert_to_tensor(images, dtype="float32")
+    images = _mirror(images, params["mirror"])
     images = _replace_background(images, params)
     images = _affine(images, params["angle"], params["scale"], params["shift"])
     return _colour(images, params["gain"], params["brightness"], params["contrast"])
@@ -89,6 +94,7 @@ def random_parameters(m: int, ranges: AugmentationRanges, seed) -> dict:
         "gain": uniform((m, 3), *ranges.gain),
         "brightness": uniform((m,), *ranges.brightness),
         "contrast": uniform((m,), *ranges.contrast),
+        "mirror": ops.cast(uniform((m,), 0.0, 1.0) < ranges.mirror_probability, "float32"),
     }
 
 
@@ -119,6 +125,54 @@ def robustness_parameters(m: int, seed: int = 2026) -> dict:
         "gain": rng.uniform(0.75, 1.3, (m, 3)),
         "brightness": rng.uniform(-0.12, 0.12, m),
         "contrast": rng.uniform(0.75, 1.25, m),
+        "mirror": np.zeros(m),
+    }
+    return {k: v.astype("float32") for k, v in params.items()}
+
+
+# Changes beyond the training ranges (rotation up to 45 degrees, scale 0.65-1.1), one at a time.
+OUT_OF_RANGE_PROBES = {
+    "rotation": "rotated by 50-70 degrees either way (training: up to 45)",
+    "small": "shrunk to 0.45-0.6 of its size (training: 0.65-1.1)",
+    "crop": "enlarged 1.25-1.45 times and moved by up to 10%, cutting off its edges "
+    "(training: up to 1.1)",
+}
+
+
+def out_of_range_parameters(m: int, probe: str, seed: int = 2026) -> dict:
+    """Fixed parameters of one out-of-range probe (`OUT_OF_RANGE_PROBES`): a geometric change
+    beyond the training ranges, and no other change (same background, colour and hand).
+
+    Args:
+        m: number of images.
+        probe: "rotation", "small" or "crop".
+        seed: seed of the numpy generator; the same seed gives the same images.
+
+    Returns:
+        dict of float32 numpy arrays as `transform_images` takes them.
+    """
+    if probe not in OUT_OF_RANGE_PROBES:
+        raise ValueError(f"unknown probe {probe!r}; choose one of {sorted(OUT_OF_RANGE_PROBES)}")
+    rng = np.random.default_rng(seed)
+    angle, scale, shift = np.zeros(m), np.ones(m), np.zeros((m, 2))
+    if probe == "rotation":
+        angle = rng.choice([-1.0, 1.0], size=m) * np.radians(rng.uniform(50, 70, m))
+    elif probe == "small":
+        scale = rng.uniform(0.45, 0.6, m)
+    else:
+        scale = rng.uniform(1.25, 1.45, m)
+        shift = rng.uniform(-0.1, 0.1, (m, 2))
+    params = {
+        "angle": angle,
+        "scale": scale,
+        "shift": shift,
+        "background": np.zeros((m, 3)),
+        "background_gradient": np.zeros((m, 3)),
+        "replace_background": np.zeros(m),
+        "gain": np.ones((m, 3)),
+        "brightness": np.zeros(m),
+        "contrast": np.ones(m),
+        "mirror": np.zeros(m),
     }
     return {k: v.astype("float32") for k, v in params.items()}
 
@@ -164,6 +218,11 @@ def background_mask(images):
 def _median(x, axis):
     n = ops.shape(x)[axis]
     return ops.take(ops.sort(x, axis=axis), n // 2, axis=axis)
+
+
+def _mirror(images, mirror):
+    choose = mirror[:, None, None, None]
+    return choose * ops.flip(images, axis=2) + (1.0 - choose) * images
 
 
 def _replace_background(images, params):

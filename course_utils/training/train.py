@@ -6,6 +6,10 @@ in the scope of a `tf.distribute` strategy (TensorFlow's default strategy, one d
 is given) and trained on the tf.data pipeline of `course_utils.data.pipeline` (in memory, or
 streamed from the files). The command line is `python -m course_utils.training`.
 
+A run trains on the 900 images of `load_validation_split` and measures, after every epoch, the
+180 images of its held-out validation signers and their left-right mirror images (`val_accuracy`,
+`val_mirrored_accuracy`): the test split is never read, so it stays untouched for the final figure.
+
 On several replicas (see `course_utils.training.distributed`):
 
 * `Recipe.batch_size` is the batch of one replica: a step processes `batch_size x replicas`
@@ -39,8 +43,9 @@ import keras
 
 from course_utils.atomic_files import write_text_atomic
 from course_utils.data import pipeline as data_pipeline
+from course_utils.data.split import N_VALIDATION_SIGNERS
 from course_utils.resnet import ResNet50
-from course_utils.training.augment import SignAugmentation
+from course_utils.training.augment import AugmentationRanges, SignAugmentation
 from course_utils.training.batchnorm import set_batchnorm_momentum
 from course_utils.training.checkpoints import checkpoint_path, resume, save_checkpoint
 from course_utils.training.distributed import (
@@ -81,6 +86,10 @@ class TrainOptions:
             replicas instead of each replica's own slice.
         run_eagerly: run the steps operation by operation in Python instead of compiling them
             into a graph, which pays off only for runs of a few steps; one replica only.
+        validation_signers: how many signers of the training set to hold out for validation
+            (the course: 30, as `load_validation_split`; small test sets hold out fewer).
+        tensorboard_dir: write TensorBoard logs of every epoch here (`tensorboard --logdir`);
+            None: none.
     """
 
     data_dir: Path | str | None = None
@@ -93,6 +102,8 @@ class TrainOptions:
     stream: bool = False
     sync_batchnorm: bool = False
     run_eagerly: bool = False
+    validation_signers: int = N_VALIDATION_SIGNERS
+    tensorboard_dir: Path | str | None = None
 
 
 def build_models(
@@ -119,8 +130,9 @@ def build_models(
     set_batchnorm_momentum(resnet, recipe.batchnorm_momentum)
 
     inputs = keras.Input(input_shape)
+    ranges = AugmentationRanges(mirror_probability=recipe.mirror_probability)
     x = (
-        SignAugmentation(seed=recipe.seed, name="augmentation")(inputs)
+        SignAugmentation(ranges, seed=recipe.seed, name="augmentation")(inputs)
         if recipe.augment
         else inputs
     )
@@ -132,6 +144,28 @@ def build_models(
         run_eagerly=run_eagerly,
     )
     return resnet, trainer
+
+
+class MirroredValidationAccuracy(keras.callbacks.Callback):
+    """Adds `val_mirrored_accuracy` to each epoch's logs: the network's accuracy, in inference
+    mode, on the left-right mirror images of the validation batches (a right hand becomes a left
+    one). Put it before the callbacks that record the logs."""
+
+    def __init__(self, resnet, validation_batches):
+        super().__init__()
+        self.resnet = resnet
+        self.batches = validation_batches.map(
+            lambda images, labels: (keras.ops.flip(images, axis=2), labels)
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        correct = total = 0
+        for images, labels in self.batches:
+            predicted = keras.ops.argmax(self.resnet(images, training=False), axis=-1)
+            correct += int(keras.ops.sum(predicted == keras.ops.argmax(labels, axis=-1)))
+            total += int(labels.shape[0])
+        if logs is not None:
+            logs["val_mirrored_accuracy"] = correct / max(total, 1)
 
 
 class _CheckpointEachEpoch(keras.callbacks.Callback):
@@ -164,7 +198,8 @@ def train(recipe: Recipe, out_dir, options: TrainOptions | None = None):
 
     Returns:
         (resnet, history): the trained network and a dict of per-epoch lists (loss, accuracy,
-        val_loss, val_accuracy) of all epochs so far, the test split being the validation data.
+        val_loss, val_accuracy, val_mirrored_accuracy) of all epochs so far, measured on the
+        validation signers of `load_validation_split`.
 
     Raises:
         ValueError: run_eagerly with several replicas, too few images for one global batch, or
@@ -189,8 +224,11 @@ def train(recipe: Recipe, out_dir, options: TrainOptions | None = None):
         global_batch, learning_rate = distributed_batch_and_learning_rate(
             recipe, replicas, options.scale_learning_rate
         )
-        train_examples, test_examples = data_pipeline.signs_examples(
-            options.data_dir, stream=options.stream, max_train_images=options.max_train_images
+        train_examples, validation_examples = data_pipeline.train_validation_examples(
+            options.data_dir,
+            stream=options.stream,
+            max_train_images=options.max_train_images,
+            validation_signers=options.validation_signers,
         )
         drop_remainder = replicas > 1
         steps_per_epoch = data_pipeline.steps_per_epoch(
@@ -243,6 +281,15 @@ def train(recipe: Recipe, out_dir, options: TrainOptions | None = None):
         if options.max_epochs is not None:
             final_epoch = min(final_epoch, initial_epoch + options.max_epochs)
         if initial_epoch < final_epoch:
+            validation_batches = data_pipeline.evaluation_batches(validation_examples, global_batch)
+            callbacks = [
+                MirroredValidationAccuracy(resnet, validation_batches),
+                _CheckpointEachEpoch(write_dir, resnet, recipe, history),
+            ]
+            if options.tensorboard_dir is not None and chief:
+                callbacks.append(
+                    keras.callbacks.TensorBoard(str(options.tensorboard_dir), write_graph=False)
+                )
             trainer.fit(
                 data_pipeline.training_batches(
                     train_examples,
@@ -255,8 +302,8 @@ def train(recipe: Recipe, out_dir, options: TrainOptions | None = None):
                 epochs=final_epoch,
                 initial_epoch=initial_epoch,
                 steps_per_epoch=steps_per_epoch,
-                validation_data=data_pipeline.evaluation_batches(test_examples, global_batch),
-                callbacks=[_CheckpointEachEpoch(write_dir, resnet, recipe, history)],
+                validation_data=validation_batches,
+                callbacks=callbacks,
                 shuffle=False,  # the pipeline shuffles, seeded per epoch
                 verbose=verbose,
             )

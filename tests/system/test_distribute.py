@@ -93,7 +93,7 @@ def _max_difference(a: list[float], b: list[float]) -> float:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    return write_signs(tmp_path_factory.mktemp("signs"), n_train=48, n_test=12)
+    return write_signs(tmp_path_factory.mktemp("signs"), n_train=54, n_test=12)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,13 @@ from training_helpers import write_signs
 from course_utils.data import pipeline as data_pipeline
 from course_utils.data.errors import SignsDataError
 from course_utils.data.paths import TRAIN_FILE
-from course_utils.resnets_utils import convert_to_one_hot, load_dataset
+from course_utils.resnets_utils import (
+    convert_to_one_hot,
+    load_dataset,
+    validation_split_positions,
+)
+
+ONE_SIGNER = {"validation_signers": 1}  # of the 8 complete signers of the 50 images below
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +57,12 @@ def test_preprocess_is_the_course_scaling_and_one_hot(signs):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_streamed_files_and_memory_give_identical_batches(signs, shuffle):
-    in_memory, memory_test = data_pipeline.signs_examples(signs)
-    streamed, streamed_test = data_pipeline.signs_examples(signs, stream=True, chunk_size=7)
-    assert (streamed.count, streamed.image_shape, streamed.n_classes) == (50, (64, 64, 3), 6)
+    in_memory, memory_validation = data_pipeline.train_validation_examples(signs, **ONE_SIGNER)
+    streamed, streamed_validation = data_pipeline.train_validation_examples(
+        signs, stream=True, chunk_size=7, **ONE_SIGNER
+    )
+    assert (streamed.count, streamed.image_shape, streamed.n_classes) == (44, (64, 64, 3), 6)
+    assert memory_validation.count == streamed_validation.count == 6
     assert in_memory.count == streamed.count
 
     def batches(examples):
@@ -63,36 +72,41 @@ def test_streamed_files_and_memory_give_identical_batches(signs, shuffle):
         return _arrays(dataset)
 
     memory_batches = batches(in_memory)
-    assert [len(x) for x, _ in memory_batches] == [8] * 6 + [2] + [8] * 6 + [2]
+    assert [len(x) for x, _ in memory_batches] == [8] * 5 + [4] + [8] * 5 + [4]
     _assert_same_batches(memory_batches, batches(streamed))
     _assert_same_batches(
-        _arrays(data_pipeline.evaluation_batches(memory_test, 5)),
-        _arrays(data_pipeline.evaluation_batches(streamed_test, 5)),
+        _arrays(data_pipeline.evaluation_batches(memory_validation, 5)),
+        _arrays(data_pipeline.evaluation_batches(streamed_validation, 5)),
     )
-    # The examples are the course's preprocessed arrays, in stored order.
-    X_train, Y_train = preprocessed_training_set(signs)
+    # The examples are the course's preprocessed arrays, in stored order, split by signer.
+    X, Y = preprocessed_training_set(signs)
+    train, validation = validation_split_positions(signs, n_signers=1)
     ((x, y),) = _arrays(in_memory.dataset.batch(50))
-    np.testing.assert_array_equal(x, X_train)
-    np.testing.assert_array_equal(y, Y_train)
+    np.testing.assert_array_equal(x, X[train])
+    np.testing.assert_array_equal(y, Y[train])
+    ((x, y),) = _arrays(memory_validation.dataset.batch(50))
+    np.testing.assert_array_equal(x, X[validation])
+    assert sorted(y.argmax(axis=1)) == list(range(6))  # one signer: each digit once
 
 
 def test_each_epoch_has_its_own_order_and_a_resumed_run_sees_the_same_batches(signs):
-    examples, _ = data_pipeline.signs_examples(signs)
-    whole = _arrays(data_pipeline.training_batches(examples, 10, seed=1, last_epoch=3))
+    examples, _ = data_pipeline.train_validation_examples(signs, **ONE_SIGNER)
+    whole = _arrays(data_pipeline.training_batches(examples, 11, seed=1, last_epoch=3))
     resumed = _arrays(
-        data_pipeline.training_batches(examples, 10, seed=1, first_epoch=2, last_epoch=3)
+        data_pipeline.training_batches(examples, 11, seed=1, first_epoch=2, last_epoch=3)
     )
-    assert len(whole) == 15
-    _assert_same_batches(whole[10:], resumed)
-    assert not np.array_equal(whole[0][0], whole[5][0])  # epochs 0 and 1 are ordered differently
-    # An epoch holds every example once.
-    epoch = np.concatenate([x for x, _ in whole[:5]]).reshape(50, -1)
-    X_train = preprocessed_training_set(signs)[0].reshape(50, -1)
+    assert len(whole) == 12
+    _assert_same_batches(whole[8:], resumed)
+    assert not np.array_equal(whole[0][0], whole[4][0])  # epochs 0 and 1 are ordered differently
+    # An epoch holds every training example once.
+    epoch = np.concatenate([x for x, _ in whole[:4]]).reshape(44, -1)
+    train, _ = validation_split_positions(signs, n_signers=1)
+    X_train = preprocessed_training_set(signs)[0][train].reshape(44, -1)
     assert sorted(map(bytes, epoch)) == sorted(map(bytes, X_train))
 
 
 def test_drop_remainder_and_steps_per_epoch(signs):
-    examples, _ = data_pipeline.signs_examples(signs, max_train_images=30)
+    examples, _ = data_pipeline.train_validation_examples(signs, max_train_images=30, **ONE_SIGNER)
     assert examples.count == 30
     dropped = _arrays(data_pipeline.training_batches(examples, 8, drop_remainder=True))
     assert [len(x) for x, _ in dropped] == [8, 8, 8]
@@ -131,6 +145,6 @@ def test_streaming_and_load_dataset_report_a_bad_file_alike(tmp_path, change):
     with pytest.raises(SignsDataError) as loaded:
         load_dataset(folder)
     with pytest.raises(SignsDataError) as streamed:
-        data_pipeline.signs_examples(folder, stream=True)
+        data_pipeline.train_validation_examples(folder, stream=True)
     assert str(streamed.value) == str(loaded.value)
     assert str(folder / TRAIN_FILE) in str(streamed.value)

@@ -1,26 +1,29 @@
-"""Evaluation helpers: scores, confidence intervals, transformed splits and photos from files, on
-real and broken input."""
+"""Evaluation helpers: scores, confidence intervals and transformed splits, on real and broken
+input; the photo report and its command line (tests/unit/test_photo_sets.py reads the photos)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from course_utils.data.paths import default_source_dir
 from course_utils.evaluate import (
     DIRECT_CALL_BATCHES,
     augmentation_robustness_images,
-    load_image,
     mirror_images,
+    out_of_range_images,
     predict_probabilities,
     predict_with_mirror,
     preprocess,
     scores,
     wilson_interval,
 )
-
-EXAMPLE = default_source_dir() / "Examples" / "example_3.JPG"
+from course_utils.training.augment import (
+    OUT_OF_RANGE_PROBES,
+    AugmentationRanges,
+    out_of_range_parameters,
+    random_parameters,
+    transform_images,
+)
 
 
 def test_scores_count_the_confusion_matrix_and_per_class_scores():
@@ -134,32 +137,35 @@ def test_wilson_interval_refuses_impossible_counts_and_confidences(
         wilson_interval(successes, n, confidence)
 
 
-@pytest.mark.skipif(not EXAMPLE.is_file(), reason="needs the Sign Language Digits folder")
-def test_load_image_reads_a_dataset_photo_as_a_64x64_uint8_image():
-    image = load_image(EXAMPLE)
-    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
-    np.testing.assert_array_equal(image, load_image(EXAMPLE.read_bytes()))
+def test_out_of_range_probes_change_the_geometry_beyond_the_training_ranges_and_nothing_else():
+    images = np.zeros((8, 64, 64, 3), dtype=np.uint8)
+    images[:, 16:48, 28:36] = 200  # an upright bar on black
+    for probe in OUT_OF_RANGE_PROBES:
+        changed = out_of_range_images(images, probe)
+        assert changed.shape == images.shape and changed.dtype == np.uint8
+        assert not np.array_equal(changed, images), probe
+        np.testing.assert_array_equal(changed, out_of_range_images(images, probe))  # fixed
+        # No colour cast, no new background: grey stays grey, nothing brighter than the bar.
+        assert np.array_equal(changed[..., 0], changed[..., 2]) and changed.max() <= 200
+    small = out_of_range_images(images, "small")
+    assert (small > 100).sum() < 0.6**2 * (images > 100).sum() * 1.1
+    cropped = out_of_range_images(images, "crop")
+    assert (cropped > 100).sum() > 1.25**2 * (images > 100).sum() * 0.8
+    with pytest.raises(ValueError, match="unknown probe 'tilt'"):
+        out_of_range_images(images, "tilt")
 
 
-def test_load_image_crops_a_centred_square_and_turns_the_photo_upright(tmp_path):
-    photo = np.zeros((60, 120, 3), dtype=np.uint8)
-    photo[:, 30:90] = 255  # the centred square is white, the sides black
-    path = tmp_path / "wide.png"
-    Image.fromarray(photo).save(path)
-    assert load_image(path).mean() > 240  # squashing the whole photo would give about 128
-
-    rotated = Image.fromarray(photo)
-    exif = rotated.getexif()
-    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees to display
-    rotated.save(tmp_path / "tagged.jpg", exif=exif)
-    assert load_image(tmp_path / "tagged.jpg").shape == (64, 64, 3)
-
-
-def test_load_image_names_a_missing_file_and_a_file_that_is_no_image(tmp_path):
-    with pytest.raises(ValueError, match="missing.jpg does not exist"):
-        load_image(tmp_path / "missing.jpg")
-    (tmp_path / "notes.jpg").write_text("not a photo")
-    with pytest.raises(ValueError, match="notes.jpg is not an image"):
-        load_image(tmp_path / "notes.jpg")
-    with pytest.raises(ValueError, match="uploaded bytes is not an image"):
-        load_image(b"\x00\x01")
+def test_the_mirror_parameter_flips_exactly_the_chosen_images():
+    images = np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)).astype("float32")
+    params = out_of_range_parameters(4, "rotation")
+    params = {
+        **params,
+        "angle": np.zeros(4, "float32"),
+        "mirror": np.array([1, 0, 1, 0], "float32"),
+    }
+    out = np.asarray(transform_images(images, params))
+    np.testing.assert_allclose(out[[0, 2]], images[[0, 2], :, ::-1], atol=1e-5)
+    np.testing.assert_allclose(out[[1, 3]], images[[1, 3]], atol=1e-5)
+    drawn = random_parameters(2000, AugmentationRanges(mirror_probability=0.5), seed=0)["mirror"]
+    assert 0.45 < float(np.mean(drawn)) < 0.55
+    assert float(np.max(random_parameters(50, AugmentationRanges(), seed=0)["mirror"])) == 0.0

@@ -113,3 +113,38 @@ def test_options_are_one_frozen_object_with_the_defaults_of_a_plain_run():
     assert options.scale_learning_rate and not (options.stream or options.sync_batchnorm)
     with pytest.raises(dataclasses.FrozenInstanceError):
         options.verbose = 0
+
+
+def test_training_validates_on_held_out_signers_and_their_mirror_images_never_the_test_split(
+    tmp_path,
+):
+    signs = write_signs(tmp_path / "signs")
+    (signs / "test_signs.h5").write_bytes(b"the test split is not read while training")
+    _, history = _train(TINY, tmp_path / "run", signs, max_epochs=1)
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy", "val_mirrored_accuracy"}
+    assert 0.0 <= history["val_mirrored_accuracy"][0] <= 1.0
+
+
+def test_tensorboard_logs_every_epoch_of_training_and_validation(signs, tmp_path):
+    _train(TINY, tmp_path / "run", signs, max_epochs=2, tensorboard_dir=tmp_path / "logs")
+    for part in ("train", "validation"):
+        assert list((tmp_path / "logs" / part).glob("events.out.tfevents.*")), part
+
+
+def test_mirrored_validation_accuracy_reads_the_mirror_images_of_the_validation_batches():
+    import keras
+
+    from course_utils.training.train import MirroredValidationAccuracy
+
+    inputs = keras.Input((4, 4, 3))
+    left = keras.ops.mean(inputs[:, :, :2], axis=(1, 2, 3))
+    right = keras.ops.mean(inputs[:, :, 2:], axis=(1, 2, 3))
+    brighter_left = keras.ops.cast(left > right, "float32")[:, None]
+    network = keras.Model(inputs, keras.ops.concatenate([1 - brighter_left, brighter_left], 1))
+    images = np.zeros((3, 4, 4, 3), dtype="float32")
+    images[:, :, :2] = 1.0  # brighter on the left: read as class 1
+    labels = np.array([[0, 1], [0, 1], [1, 0]], dtype="float32")  # 2 of 3 right, unmirrored
+    batches = tf.data.Dataset.from_tensor_slices((images, labels)).batch(2)
+    logs = {}
+    MirroredValidationAccuracy(network, batches).on_epoch_end(0, logs)
+    assert logs["val_mirrored_accuracy"] == pytest.approx(1 / 3)  # mirrored: all read as 0
