@@ -1,6 +1,7 @@
 """Training and prediction throughput of the course ResNet-50, as ratios measured in one process.
 
     python benchmarks/bench_resnet.py [--steps 8] [--batch 32] [--mixed-bfloat16] [--json OUT]
+    python benchmarks/bench_resnet.py --recipe [--steps 8] [--json OUT]
 
 Measures, on the machine it runs on:
 - training images/s of `course_utils.resnet.ResNet50()` and of
@@ -13,6 +14,12 @@ Measures, on the machine it runs on:
 - whether the input pipeline starves the model: the time `tf.data` needs to produce a batch
   (with the course augmentation) against the time of a training step;
 - with --mixed-bfloat16, the same under the `mixed_bfloat16` policy.
+
+With --recipe it measures instead the training images/s of the course recipe as the training
+command runs it (`train.build_models(COURSE)`: augmentation in front of ResNet-50, AdamW, label
+smoothing) in float32, under `mixed_bfloat16`, and with XLA (`jit_compile=True`, the network
+alone: XLA cannot compile the augmentation), each as a ratio to `keras.applications.ResNet50` in
+float32, timed alternately in the same process.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import tensorflow as tf
 from course_tools.machine import cpu_model
 from course_utils.resnet import ResNet50
 from course_utils.training.augment import SignAugmentation
+from course_utils.training.recipes import COURSE
+from course_utils.training.train import build_models
 
 INPUT_SHAPE = (64, 64, 3)
 CLASSES = 6
@@ -161,14 +170,79 @@ def run(steps: int, batch: int, mixed_bfloat16: bool) -> dict:
     }
 
 
+# XLA cannot compile the augmentation's affine transform (ImageProjectiveTransformV3 has no XLA
+# kernel on the CPU), so with XLA the network alone is compiled, as it would train on batches
+# augmented in the tf.data pipeline.
+RECIPE_VARIANTS = {
+    "float32": {"policy": "float32", "jit_compile": False},
+    "xla_network_only": {"policy": "float32", "jit_compile": True},
+    "mixed_bfloat16": {"policy": "mixed_bfloat16", "jit_compile": False},
+}
+
+
+def _recipe_trainer(policy: str, jit_compile: bool, steps_per_epoch: int):
+    """The recipe's trainer (augmentation and ResNet-50), or with jit_compile its network alone,
+    with the recipe's optimizer and loss."""
+    keras.mixed_precision.set_global_policy(policy)
+    resnet, trainer = build_models(COURSE, steps_per_epoch)
+    if jit_compile:
+        resnet.compile(optimizer=trainer.optimizer, loss=trainer.loss, jit_compile=True)
+        trainer = resnet
+    keras.mixed_precision.set_global_policy("float32")
+    return trainer
+
+
+def run_recipe(steps: int, batch: int) -> dict:
+    """Training images/s of the course recipe's trainer in each of RECIPE_VARIANTS, and of
+    keras.applications.ResNet50 (float32), alternating rounds."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (batch * 4,) + INPUT_SHAPE).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, CLASSES, len(x)), CLASSES)
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy("float32")
+    models = {
+        "keras_applications_float32": _compiled(
+            keras.applications.ResNet50(weights=None, input_shape=INPUT_SHAPE, classes=CLASSES)
+        ),
+        **{
+            f"recipe_{name}": _recipe_trainer(steps_per_epoch=29, **variant)
+            for name, variant in RECIPE_VARIANTS.items()
+        },
+    }
+    step_s = {name: [] for name in models}
+    for _ in range(2):  # alternate so that all see the same machine state
+        for name, model in models.items():
+            step_s[name].append(time_training(model, x, y, batch, steps))
+    baseline = min(step_s["keras_applications_float32"])
+    results = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "batch": batch,
+    }
+    for name, times in step_s.items():
+        results[f"{name}_train_images_per_s"] = round(batch / min(times), 2)
+        results[f"{name}_speed_over_keras_applications"] = round(baseline / min(times), 3)
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--mixed-bfloat16", action="store_true")
+    parser.add_argument(
+        "--recipe",
+        action="store_true",
+        help="time the course recipe's trainer in float32, with XLA and in mixed_bfloat16",
+    )
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
-    results = run(args.steps, args.batch, args.mixed_bfloat16)
+    if args.recipe:
+        results = run_recipe(args.steps, args.batch)
+    else:
+        results = run(args.steps, args.batch, args.mixed_bfloat16)
     text = json.dumps(results, indent=1)
     print(text)
     if args.json:

@@ -29,7 +29,7 @@ from course_utils.training.recipes import COURSE
 from course_utils.training.train import TrainOptions, train
 from course_utils.weights import MIRROR_ABLATION
 
-EPOCHS = 10
+EPOCHS = 6
 MIRROR_PROBABILITIES = (0.0, 0.5)
 
 
