@@ -3,7 +3,8 @@ intervals, transformed versions of a split (the training augmentation's own tran
 mirror image), and a report on labelled photos from elsewhere.
 
 Every function takes images as the course stores them, uint8 (m, 64, 64, 3), and applies the
-course's preprocessing itself (`preprocess`: X / 255.0), so that no caller can forget it.
+course's one scaling itself (`course_utils.data.pipeline.scale_images`: X / 255.0), so that no
+caller can forget it.
 
 From the command line, measure the shipped weights (or your own) on photos taken elsewhere:
 
@@ -26,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course_utils.data.pipeline import scale_images
+from course_utils.data.split import N_CLASSES
 from course_utils.photo_sets import PhotoSet, PhotoSetError, load_labelled_photos
 from course_utils.resnet import ResNet50
 from course_utils.training.augment import (
@@ -45,14 +48,6 @@ class Scores(NamedTuple):
     recall: np.ndarray  # (C,) float; NaN for a class absent from the labels
 
 
-def preprocess(images: np.ndarray) -> np.ndarray:
-    """uint8 (m, n_H, n_W, 3) in 0..255 -> float32 (m, n_H, n_W, 3) in [0, 1], as in training."""
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images (0-255), got {images.dtype}")
-    return images.astype("float32") / 255.0
-
-
 # Up to this many batches the model is called batch by batch; more go through `model.predict`,
 # whose compiled graph costs a trace that pays off only over many batches.
 DIRECT_CALL_BATCHES = 4
@@ -60,7 +55,7 @@ DIRECT_CALL_BATCHES = 4
 
 def predict_probabilities(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """Class probabilities (m, C) of uint8 images (m, 64, 64, 3), in inference mode."""
-    x = preprocess(images)
+    x = scale_images(images)
     if len(x) == 0:
         raise ValueError(
             f"no images to predict: images has shape {x.shape}; pass at least one, (m, 64, 64, 3)"
@@ -156,7 +151,7 @@ def out_of_range_images(images: np.ndarray, probe: str, seed: int = 2026) -> np.
 
 
 def _transformed(images: np.ndarray, params: dict) -> np.ndarray:
-    transformed = np.asarray(transform_images(preprocess(images), params))
+    transformed = np.asarray(transform_images(scale_images(images), params))
     return np.round(transformed * 255.0).clip(0, 255).astype(np.uint8)
 
 
@@ -187,7 +182,7 @@ def _fraction(successes: int, n: int) -> str:
     )
 
 
-def photo_report(model, photos: PhotoSet, n_classes: int = 6) -> str:
+def photo_report(model, photos: PhotoSet, n_classes: int = N_CLASSES) -> str:
     """What the model reads on labelled photos, as text.
 
     Args:

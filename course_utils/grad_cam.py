@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from course_utils.evaluate import preprocess
+from course_utils.data.pipeline import scale_images
 
 
 def last_layer_of_size(model: keras.Model, size: int) -> str:
@@ -68,7 +68,7 @@ def grad_cam(
         raises the class score), upsampled bilinearly from (h, w).
     """
     class_scores = _ClassScores(model, features=model.get_layer(layer_name).output)
-    x = preprocess(images)
+    x = scale_images(images)
     wanted = _wanted_classes(class_index, len(x))
     maps = []
     for start in range(0, len(x), batch_size):
@@ -100,7 +100,7 @@ def saliency_map(
         float32 (m, H, W) in [0, 1], each map divided by its maximum.
     """
     class_scores = _ClassScores(model, features=None)
-    x = preprocess(images)
+    x = scale_images(images)
     wanted = _wanted_classes(class_index, len(x))
     maps = []
     for start in range(0, len(x), batch_size):

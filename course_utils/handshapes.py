@@ -28,9 +28,21 @@ def handshape_examples(images: np.ndarray, labels: np.ndarray, signer: int = 0) 
 
     Returns:
         uint8 (6, 64, 64, 3), digits 0 to 5 in order.
+
+    Raises:
+        ValueError: fewer than `signer + 1` images of some digit.
     """
     labels = np.asarray(labels).ravel()
-    return np.stack([images[np.flatnonzero(labels == d)[signer]] for d in sorted(HANDSHAPES)])
+    examples = []
+    for digit in sorted(HANDSHAPES):
+        positions = np.flatnonzero(labels == digit)
+        if len(positions) <= signer:
+            raise ValueError(
+                f"{len(positions)} image(s) of digit {digit}, so no example number {signer}: "
+                "pass images of all six digits, or a smaller signer."
+            )
+        examples.append(images[positions[signer]])
+    return np.stack(examples)
 
 
 def plot_handshapes(examples: np.ndarray, hand_labels=("right hand", "left hand")):
@@ -57,4 +69,3 @@ def plot_handshapes(examples: np.ndarray, hand_labels=("right hand", "left hand"
         axes[row, 0].set_ylabel(label, fontsize=10)
     fig.tight_layout()
     return fig
-

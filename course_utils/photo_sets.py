@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from course_utils.data.build import IMAGE_SIZE
 from course_utils.data.errors import SignsDataError
 from course_utils.data.signs_file import read_signs_file
+from course_utils.data.split import N_CLASSES
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 FOLDER_FIX = (
@@ -47,7 +48,7 @@ class PhotoSet(NamedTuple):
     names: list[str]
 
 
-def load_labelled_photos(path: Path | str, n_classes: int = 6) -> PhotoSet:
+def load_labelled_photos(path: Path | str, n_classes: int = N_CLASSES) -> PhotoSet:
     """Read a folder of photos sorted by digit, or a SIGNS .h5 file.
 
     Args:

@@ -34,9 +34,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from course_utils.data.pipeline import scale_images
+from course_utils.data.split import N_CLASSES
 from course_utils.resnets_utils import load_dataset
 
-N_CLASSES = 6
 THUMBNAIL = 8
 WIDTH = 16
 DEEP = 40
@@ -61,13 +62,17 @@ def thumbnails(X: np.ndarray, size: int = THUMBNAIL) -> np.ndarray:
         size: side of the thumbnail.
 
     Returns:
-        float32 array of shape (m, size * size): ``X / 255.0`` averaged over the colour channels
-        and over (H / size) x (W / size) pixel squares.
+        float32 array of shape (m, size * size): ``X / 255.0`` (the course's ``scale_images``,
+        in float64 for the averages) averaged over the colour channels and over
+        (H / size) x (W / size) pixel squares.
+
+    Raises:
+        ValueError: the images are not uint8, or their size is not divisible by ``size``.
     """
     m, height, width, _ = X.shape
     if height % size or width % size:
         raise ValueError(f"image size {height}x{width} is not divisible by {size}")
-    grey = (X / 255.0).mean(axis=3)
+    grey = scale_images(X, dtype="float64").mean(axis=3)
     pooled = grey.reshape(m, size, height // size, size, width // size).mean(axis=(2, 4))
     return pooled.reshape(m, size * size).astype("float32")
 

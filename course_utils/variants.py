@@ -30,6 +30,8 @@ from keras import layers
 from keras.initializers import glorot_uniform
 
 from course_utils import resnet
+from course_utils.data.pipeline import preprocess
+from course_utils.data.split import N_CLASSES
 from course_utils.grading.harness import (
     GradingFailure,
     LearnerFailure,
@@ -41,11 +43,10 @@ from course_utils.grading.harness import (
     shape_text,
     weight_signature,
 )
-from course_utils.resnets_utils import convert_to_one_hot, load_validation_split
+from course_utils.resnets_utils import load_validation_split
 from course_utils.training.batchnorm import set_batchnorm_momentum
 
 BLOCK_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-N_CLASSES = 6
 
 # (stage, filters, number of blocks, stride of the stage's first block), as RESNET50_STAGES.
 # A basic block has two convolutions, so two filter counts.
@@ -405,19 +406,18 @@ class SplitArrays(NamedTuple):
     """The signer-disjoint split of the SIGNS training set, ready for `model.fit`."""
 
     x_train: np.ndarray  # (900, 64, 64, 3) float32 in [0, 1]
-    y_train: np.ndarray  # (900, 6) one-hot
+    y_train: np.ndarray  # (900, 6) float32 one-hot
     x_val: np.ndarray  # (180, 64, 64, 3) float32 in [0, 1]
-    y_val: np.ndarray  # (180, 6) one-hot
+    y_val: np.ndarray  # (180, 6) float32 one-hot
 
 
 def load_split_arrays(data_dir=None) -> SplitArrays:
-    """`course_utils.resnets_utils.load_validation_split`, scaled to [0, 1] and one-hot encoded."""
+    """`course_utils.resnets_utils.load_validation_split`, scaled to [0, 1] and one-hot encoded
+    by the course's `preprocess`."""
     X_train_orig, Y_train_orig, X_val_orig, Y_val_orig = load_validation_split(data_dir)
     return SplitArrays(
-        X_train_orig.astype("float32") / 255.0,
-        convert_to_one_hot(Y_train_orig, N_CLASSES).T,
-        X_val_orig.astype("float32") / 255.0,
-        convert_to_one_hot(Y_val_orig, N_CLASSES).T,
+        *preprocess(X_train_orig, Y_train_orig, N_CLASSES),
+        *preprocess(X_val_orig, Y_val_orig, N_CLASSES),
     )
 
 

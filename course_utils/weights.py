@@ -18,6 +18,7 @@ import numpy as np
 from course_utils.atomic_files import atomic_write
 from course_utils.data.manifest import sha256_file
 from course_utils.data.paths import ASSETS_DIR
+from course_utils.data.split import N_CLASSES
 from course_utils.resnet import ResNet50
 
 SHIPPED_WEIGHTS = ASSETS_DIR / "resnet50_signs.weights.h5"
@@ -27,6 +28,9 @@ SHIPPED_WEIGHTS_SHA256_FILE = ASSETS_DIR / "resnet50_signs.weights.h5.sha256"
 SHIPPED_HISTORY = ASSETS_DIR / "resnet50_signs.history.json"
 # The paired runs that justified mirroring in the recipe (`python -m course_tools.mirror_ablation`).
 MIRROR_ABLATION = ASSETS_DIR / "mirror_ablation.json"
+# The paired runs that isolate BatchNormalization's momentum in the original recipe (chapter 5;
+# `python -m course_tools.momentum_ablation`).
+MOMENTUM_ABLATION = ASSETS_DIR / "momentum_ablation.json"
 MODEL_CARD = ASSETS_DIR / "resnet50_signs.md"
 
 
@@ -127,7 +131,7 @@ def load_shipped_weights(model, path: Path | None = None, expected_sha256: str |
                 f"{path} has SHA-256 {actual}, expected {expected_sha256}: the file is damaged or "
                 "was replaced. Restore it with `git checkout -- course_utils/assets`."
             )
-    problem = layout_problem(model, ResNet50(input_shape=(64, 64, 3), classes=6))
+    problem = layout_problem(model, ResNet50(input_shape=(64, 64, 3), classes=N_CLASSES))
     if problem is not None:
         raise ValueError(
             f"the shipped weights do not fit {model.name}: {problem} The shipped weights are "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from course_utils.data.split import N_CLASSES
 from course_utils.exercises import Answer
 
 TRAINING_IMAGES = 900  # load_validation_split's training part
@@ -11,7 +12,6 @@ BATCH_SIZE = 32
 EPOCHS = 5
 MOMENTUM = 0.99
 LABEL_SMOOTHING = 0.1
-CLASSES = 6
 
 
 def steps_per_epoch(images: int = TRAINING_IMAGES, batch_size: int = BATCH_SIZE) -> int:
@@ -24,7 +24,7 @@ def initial_weight_left(momentum: float = MOMENTUM, epochs: int = EPOCHS) -> flo
     return momentum ** (steps_per_epoch() * epochs)
 
 
-def smoothed_target(smoothing: float = LABEL_SMOOTHING, classes: int = CLASSES) -> float:
+def smoothed_target(smoothing: float = LABEL_SMOOTHING, classes: int = N_CLASSES) -> float:
     """Keras's label smoothing: y * (1 - smoothing) + smoothing / classes, for y = 1."""
     return 1 - smoothing + smoothing / classes
 

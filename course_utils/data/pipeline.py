@@ -1,8 +1,10 @@
 """The course's input pipeline: one preprocessing function, two sources (memory and files), the
 same batches from both.
 
-* `preprocess` turns uint8 images and integer labels into what the network trains on: float32
-  images `X / 255.0` in [0, 1] and float32 one-hot labels. Both tf.data sources below are made
+* `scale_images` is the course's one image scaling, uint8 0-255 -> float32 `X / 255.0` in
+  [0, 1]: training, evaluation, Grad-CAM, the variants and the experiments all scale with it.
+* `preprocess` turns uint8 images and integer labels into what the network trains on: the
+  images scaled by `scale_images` and float32 one-hot labels. Both tf.data sources below are made
   by this one function.
 * `memory_examples` serves a split held in memory; `file_examples` streams a split (or chosen
   positions of it) from its SIGNS HDF5 file, `chunk_size` images at a time
@@ -19,7 +21,8 @@ epoch k sees the batches that the uninterrupted run saw, and every worker of a m
 builds the same order. tf.distribute then hands each replica its slice of every global batch
 (auto-shard policy DATA: every worker reads the files and keeps its share of each batch).
 
-TensorFlow is imported only by the functions that build datasets, not by `preprocess`.
+TensorFlow is imported only by the functions that build datasets, not by `scale_images` or
+`preprocess`.
 """
 
 from __future__ import annotations
@@ -42,26 +45,44 @@ DEFAULT_SHUFFLE_BUFFER = 4096  # examples; the whole split when it is smaller (S
 EPOCH_SEED_STRIDE = 100_003  # shuffle seed of epoch e: seed * EPOCH_SEED_STRIDE + e
 
 
+def scale_images(images, dtype="float32") -> np.ndarray:
+    """The course's image scaling: uint8 pixels 0-255 to [0, 1], `X / 255.0`.
+
+    Args:
+        images: uint8 array, values 0-255 (the course's images are (m, 64, 64, 3)).
+        dtype: the float type of the result (float32, what the network computes in; float64 for
+            statistics that average many pixels).
+
+    Returns:
+        images / 255.0, same shape, of type `dtype`.
+
+    Raises:
+        ValueError: the images are not uint8 (already scaled?).
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"images must be uint8 (0-255), got {images.dtype}: the course scales them once, "
+            "X / 255.0 (already scaled?)"
+        )
+    return images.astype(dtype) / 255.0
+
+
 def preprocess(images, labels, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """The course's preprocessing: scale the images to [0, 1] and one-hot encode the labels.
 
     Args:
         images: uint8 array (m, H, W, 3), values 0-255.
         labels: integer labels in 0..n_classes-1, any shape with m elements ((m,) or (1, m)).
-        n_classes: the number of classes.
+        n_classes: the number of classes (the course's: `split.N_CLASSES`).
 
     Returns:
-        (X (m, H, W, 3) float32 = images / 255.0, Y (m, n_classes) float32 one-hot).
+        (X (m, H, W, 3) float32 = `scale_images(images)`, Y (m, n_classes) float32 one-hot).
 
     Raises:
         ValueError: the images are not uint8 (already scaled?) or a label is out of range.
     """
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(
-            f"images must be uint8 (0-255), got {images.dtype}: preprocess scales them once"
-        )
-    X = (images / 255.0).astype("float32")
+    X = scale_images(images)
     Y = convert_to_one_hot(labels, n_classes).T.astype("float32")
     return X, Y
 

@@ -29,6 +29,8 @@ import numpy as np
 
 ALL_DIGITS = tuple(range(10))
 CLASSES = (0, 1, 2, 3, 4, 5)
+# The number of classes: the one definition, which every other module imports.
+N_CLASSES = len(CLASSES)
 N_TEST_SIGNERS = 20
 N_VALIDATION_SIGNERS = 30
 TRAIN_PER_CLASS = 180

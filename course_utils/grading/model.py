@@ -18,6 +18,7 @@ import numpy as np
 from keras import layers
 
 from course_utils import resnet
+from course_utils.data.split import N_CLASSES
 from course_utils.grading.harness import (
     GradingFailure,
     LearnerFailure,
@@ -33,7 +34,6 @@ from course_utils.grading.learner_errors import shapes_at_failure
 from course_utils.grading.own_work import reference_problem
 
 INPUT_SHAPE = (64, 64, 3)
-CLASSES = 6
 TOTAL_PARAMS = 23_600_006
 TRAINABLE_PARAMS = 23_546_886
 NON_TRAINABLE_PARAMS = 53_120
@@ -81,10 +81,10 @@ def _check_resnet50(function: Callable) -> None:
     problem = reference_problem(function, "ResNet50")
     if problem:
         raise GradingFailure(problem)
-    model = _build(function, INPUT_SHAPE, CLASSES)
+    model = _build(function, INPUT_SHAPE, N_CLASSES)
     _check_stem(model)
     _check_stages(model)
-    _check_head(model, CLASSES)
+    _check_head(model, N_CLASSES)
     _check_parameter_counts(model)
     _check_behaviour(model)
     other = _build(function, OTHER_INPUT_SHAPE, OTHER_CLASSES)
@@ -111,7 +111,7 @@ def _reference_outputs() -> list[np.ndarray]:
 @functools.cache
 def _reference() -> keras.Model:
     """The reference ResNet-50, built once per process."""
-    return resnet.ResNet50(INPUT_SHAPE, CLASSES)
+    return resnet.ResNet50(INPUT_SHAPE, N_CLASSES)
 
 
 def _build(function: Callable, input_shape: tuple, classes: int) -> keras.Model:

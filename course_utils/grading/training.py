@@ -11,6 +11,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from course_utils.data.split import N_CLASSES
 from course_utils.grading.harness import GradingFailure, report
 
 RECIPE = "model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['accuracy'])"
@@ -18,7 +19,6 @@ LEARNING_RATE = 1e-3
 BATCH = 6
 STEPS = 3
 INPUT_SHAPE = (64, 64, 3)
-CLASSES = 6
 
 
 def check_training(model) -> bool:
@@ -48,10 +48,10 @@ def _check_training(model) -> None:
 
 def _check_shapes(model: keras.Model) -> None:
     inputs, outputs = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
-    if inputs != INPUT_SHAPE or outputs != (CLASSES,):
+    if inputs != INPUT_SHAPE or outputs != (N_CLASSES,):
         raise GradingFailure(
             f"the model maps {inputs} images to {outputs} outputs; the course's data needs "
-            f"{INPUT_SHAPE} images to ({CLASSES},) class probabilities: "
+            f"{INPUT_SHAPE} images to ({N_CLASSES},) class probabilities: "
             "`ResNet50(input_shape=(64, 64, 3), classes=6)`."
         )
 
@@ -113,7 +113,7 @@ def _check_it_learns(model: keras.Model, config: dict) -> None:
     copy.run_eagerly = True
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, *INPUT_SHAPE), dtype=np.float32)
-    y = np.eye(CLASSES, dtype=np.float32)[np.arange(BATCH) % CLASSES]
+    y = np.eye(N_CLASSES, dtype=np.float32)[np.arange(BATCH) % N_CLASSES]
     losses = []
     for _ in range(STEPS):
         result = copy.train_on_batch(x, y, return_dict=True)

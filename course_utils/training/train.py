@@ -43,7 +43,7 @@ import keras
 
 from course_utils.atomic_files import write_text_atomic
 from course_utils.data import pipeline as data_pipeline
-from course_utils.data.split import N_VALIDATION_SIGNERS
+from course_utils.data.split import N_CLASSES, N_VALIDATION_SIGNERS
 from course_utils.resnet import ResNet50
 from course_utils.training.augment import AugmentationRanges, SignAugmentation
 from course_utils.training.batchnorm import set_batchnorm_momentum
@@ -110,7 +110,7 @@ def build_models(
     recipe: Recipe,
     steps_per_epoch: int,
     input_shape=(64, 64, 3),
-    classes=6,
+    classes=N_CLASSES,
     network=ResNet50,
     run_eagerly: bool = False,
 ):

@@ -43,6 +43,17 @@ def _assert_same_batches(a, b):
         np.testing.assert_array_equal(ya, yb)
 
 
+def test_scale_images_is_the_course_scaling_and_refuses_already_scaled_images():
+    x = np.array([[[[0, 128, 255]]]], dtype=np.uint8)
+    scaled = data_pipeline.scale_images(x)
+    assert scaled.dtype == np.float32
+    np.testing.assert_array_equal(scaled, (x / 255.0).astype("float32"))
+    np.testing.assert_allclose(scaled, [[[[0, 128 / 255, 1]]]])
+    assert data_pipeline.scale_images(x, "float64").dtype == np.float64
+    with pytest.raises(ValueError, match="must be uint8"):
+        data_pipeline.scale_images(scaled)
+
+
 def test_preprocess_is_the_course_scaling_and_one_hot(signs):
     X_orig, Y_orig, X_test_orig, Y_test_orig, classes = load_dataset(signs)
     X, Y = data_pipeline.preprocess(X_orig, Y_orig, len(classes))

@@ -13,7 +13,6 @@ from course_utils.evaluate import (
     out_of_range_images,
     predict_probabilities,
     predict_with_mirror,
-    preprocess,
     scores,
     wilson_interval,
 )
@@ -42,11 +41,13 @@ def test_scores_refuse_predictions_of_another_length():
         scores(np.array([0, 1, 2]), np.array([0, 1]), 3)
 
 
-def test_preprocess_scales_uint8_and_refuses_already_scaled_images():
-    x = np.array([[[[0, 128, 255]]]], dtype=np.uint8)
-    np.testing.assert_allclose(preprocess(x), [[[[0, 128 / 255, 1]]]])
-    with pytest.raises(ValueError, match="expected uint8"):
-        preprocess(x / 255.0)
+def test_predictions_scale_uint8_images_and_refuse_already_scaled_ones():
+    images = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    model = _small_classifier()
+    expected = np.asarray(model(images.astype("float32") / 255.0, training=False))
+    np.testing.assert_allclose(predict_probabilities(model, images), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="must be uint8"):
+        predict_probabilities(model, images / 255.0)
 
 
 def _small_classifier():

@@ -34,6 +34,8 @@ def test_thumbnails_are_greyscale_averages_of_the_scaled_pixels():
     assert skip.thumbnails(X, size=16).shape == (2, 256)
     with pytest.raises(ValueError, match="divisible"):
         skip.thumbnails(X, size=10)
+    with pytest.raises(ValueError, match="must be uint8"):
+        skip.thumbnails(X / 255.0)  # already scaled
 
 
 def test_features_are_the_standardised_training_set(data):

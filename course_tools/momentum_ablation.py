@@ -7,29 +7,30 @@ set. After each epoch they record the loss and accuracy on the training batches 
 statistics), on the held-out validation signers (inference mode), and on the first 180 training
 images in inference mode. The test set is not used.
 
-    python -m course_utils.training.momentum_ablation \
-        --out course_utils/assets/momentum_ablation.json
+    python -m course_tools.momentum_ablation
 
-The result, a JSON file, ships with the course; chapter 5 plots it.
+The result, a JSON file, ships with the course (`course_utils/assets/momentum_ablation.json`,
+`course_utils.weights.MOMENTUM_ABLATION`); chapter 5 plots it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import keras
 
+from course_tools.machine import cpu_model
 from course_utils.atomic_files import write_text_atomic
-from course_utils.data.paths import ASSETS_DIR
+from course_utils.data.pipeline import preprocess
+from course_utils.data.split import N_CLASSES
 from course_utils.resnet import ResNet50
-from course_utils.resnets_utils import convert_to_one_hot, load_validation_split
+from course_utils.resnets_utils import load_validation_split
 from course_utils.training.batchnorm import set_batchnorm_momentum
+from course_utils.weights import MOMENTUM_ABLATION
 
-SHIPPED_ABLATION = ASSETS_DIR / "momentum_ablation.json"
 MOMENTA = (0.99, 0.9)
 EPOCHS = 5
 BATCH_SIZE = 32
@@ -62,7 +63,7 @@ def run(momentum: float, data, epochs: int = EPOCHS, seed: int = SEED, verbose: 
     x_train, y_train, x_val, y_val = data
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    model = ResNet50(input_shape=(64, 64, 3), classes=6)
+    model = ResNet50(input_shape=(64, 64, 3), classes=N_CLASSES)
     set_batchnorm_momentum(model, momentum)
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     probe = InferenceModeProbe(x_train[:N_TRAIN_PROBE], y_train[:N_TRAIN_PROBE])
@@ -85,19 +86,16 @@ def run(momentum: float, data, epochs: int = EPOCHS, seed: int = SEED, verbose: 
 
 
 def course_arrays():
-    """(X_train, Y_train, X_val, Y_val): the signer-disjoint split, scaled and one-hot."""
+    """(X_train, Y_train, X_val, Y_val): the signer-disjoint split, as `preprocess` makes it."""
     x_train, y_train, x_val, y_val = load_validation_split()
-    return (
-        x_train / 255.0,
-        convert_to_one_hot(y_train, 6).T,
-        x_val / 255.0,
-        convert_to_one_hot(y_val, 6).T,
-    )
+    return (*preprocess(x_train, y_train, N_CLASSES), *preprocess(x_val, y_val, N_CLASSES))
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=SHIPPED_ABLATION, help="the JSON file to write")
+    parser.add_argument(
+        "--out", type=Path, default=MOMENTUM_ABLATION, help="the JSON file to write"
+    )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
     data = course_arrays()
@@ -108,7 +106,7 @@ def main(argv=None) -> None:
         "validation images",
         "seed": SEED,
         "keras": keras.__version__,
-        "machine": platform.processor() or platform.machine(),
+        "machine": cpu_model(),
         "runs": runs,
     }
     write_text_atomic(json.dumps(result, indent=1) + "\n", args.out)
