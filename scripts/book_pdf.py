@@ -5,10 +5,11 @@
 ``jupyter-book build . --builder pdfhtml`` builds the whole book as one HTML page
 (``_build/singlehtml``) and prints it to PDF with Playwright's Chromium, which
 ``playwright install`` downloads from Playwright's own servers: not possible offline. This script
-runs the same command with one change: Playwright launches Debian's Chromium (``apt-get install
-chromium``; ``$CHROMIUM`` to use another) with the flags of the browser test, so nothing is
-downloaded and nothing but local files is loaded (MathJax and the widget manager come from the
-book's ``_static/``).
+builds the same page (``--builder singlehtml``) and prints it as Jupyter Book's
+``jupyter_book.pdf.html_to_pdf`` does (same page load, style and margins), with Playwright's
+public API and Debian's Chromium (``apt-get install chromium``; ``$CHROMIUM`` to use another)
+started with the flags of the browser test, so nothing is downloaded and nothing but local files
+is loaded (MathJax and the widget manager come from the book's ``_static/``).
 """
 
 from __future__ import annotations
@@ -25,23 +26,32 @@ ROOT = Path(__file__).resolve().parent.parent
 # HTML book's root page (_build/html/book/intro.html).
 WORK = ROOT / "_build" / "pdf-work"
 PDF = ROOT / "_build" / "pdf" / "book.pdf"
-# The browser test's Chromium flags and finder: one list of what offline Chromium needs here.
+# The browser test's Chromium (Debian's, started with the flags offline Chromium needs here).
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from rendered_book import CHROMIUM_ARGS, find_chromium  # noqa: E402
+from rendered_book import browser, find_chromium  # noqa: E402
+
+# What jupyter_book.pdf.html_to_pdf (Jupyter Book 1.0) gives the printed page: margins, and cells
+# kept whole on a page.
+MARGINS = {"left": "0in", "right": "0in", "top": ".5in", "bottom": ".5in"}
+CELLS_WHOLE = """
+div.cell_input, div.cell_output {
+    -webkit-column-break-inside: avoid;
+    page-break-inside: avoid;
+    break-inside: avoid;
+}
+"""
 
 
-def use_system_chromium(executable: str) -> None:
-    """Make Playwright's async ``chromium.launch()`` (what Jupyter Book calls) start Debian's."""
-    from playwright.async_api import BrowserType
+def print_pdf(html_file: Path, pdf_file: Path, chromium: str) -> None:
+    """Print the local page ``html_file`` to ``pdf_file`` with the Chromium ``chromium``."""
+    from playwright.sync_api import expect
 
-    launch = BrowserType.launch
-
-    async def launch_system_chromium(self, **options):
-        options.setdefault("executable_path", executable)
-        options["args"] = [*CHROMIUM_ARGS, *(options.get("args") or [])]
-        return await launch(self, **options)
-
-    BrowserType.launch = launch_system_chromium
+    with browser(chromium) as instance:
+        page = instance.new_page()
+        page.goto(html_file.resolve().as_uri(), wait_until="networkidle")
+        expect(page.locator("body")).to_be_attached()  # a redirect may still be on its way
+        page.add_style_tag(content=CELLS_WHOLE)
+        page.pdf(path=pdf_file, margin=MARGINS)
 
 
 def main() -> int:
@@ -49,9 +59,7 @@ def main() -> int:
     if executable is None:
         print("book_pdf: no Chromium (apt-get install chromium, or set CHROMIUM)", file=sys.stderr)
         return 1
-    use_system_chromium(executable)
     from jupyter_book.cli.main import main as jupyter_book
-    from jupyter_book.pdf import html_to_pdf
 
     os.chdir(ROOT)
     command = ["build", ".", "--builder", "singlehtml", "--path-output", str(WORK), "--keep-going"]
@@ -67,7 +75,7 @@ def main() -> int:
     page = html / "book.html"
     shutil.copyfile(html / f"{root}.html", page)
     PDF.parent.mkdir(parents=True, exist_ok=True)
-    html_to_pdf(page, PDF)
+    print_pdf(page, PDF, executable)
     print(f"The PDF is built: {PDF.relative_to(ROOT)} ({PDF.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -151,12 +151,11 @@ def apply_multi_worker_fixes(trainer, strategy) -> None:
     keras_build = keras_compat.symbolic_build(trainer)
 
     def build(iterator=None, data_batch=None):
-        if iterator is not None:
-            for _, _, batches in iterator:
-                data_batch = keras.tree.map_structure(
-                    lambda v: strategy.experimental_local_results(v)[0], next(batches)
-                )
-                break
+        batch = keras_compat.first_batch(iterator) if iterator is not None else None
+        if batch is not None:
+            data_batch = keras.tree.map_structure(
+                lambda v: strategy.experimental_local_results(v)[0], batch
+            )
         return keras_build(data_batch=data_batch)
 
     def scalars_as_vectors(step):
