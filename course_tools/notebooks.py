@@ -4,7 +4,8 @@ tools.
 The chapters mark their cells with metadata that these tools rely on:
 
 * an exercise cell has the tag ``exercise`` and ``"solution_of": "<function>"`` in its metadata;
-  its source is the function of :mod:`course_utils.resnet` of that name, verbatim;
+  its source is the function it names, verbatim: a function of :mod:`course_utils.resnet`, or
+  ``module:function`` for another module of the package (``course_utils.variants:basic_block``);
 * a check cell has the tag ``check`` and calls a grader of :mod:`course_utils.grading`; its stored
   output (``All tests passed.``) is the expected output that ``pytest --nbval`` compares with.
 """

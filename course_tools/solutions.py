@@ -1,6 +1,6 @@
 """Keep the solutions shown in the book identical to the package's reference code.
 
-:mod:`course_utils.resnet` is the one source of truth. Every exercise cell of a chapter that
+The package's reference code is the one source of truth. Every exercise cell of a chapter that
 defines a function (tag ``exercise``, metadata ``solution_of``) holds the source of the function it
 names, exactly as ``inspect.getsource`` returns it: ``identity_block`` names
 ``course_utils.resnet.identity_block``, ``course_utils.variants:basic_block`` a function of another
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if changed:
         print("Re-execute the changed chapters so that their stored outputs match.")
     else:
-        print("Nothing to do: every exercise cell matches course_utils.resnet.")
+        print("Nothing to do: every exercise cell matches the package's reference code.")
     return 0
 
 

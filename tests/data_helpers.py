@@ -24,7 +24,7 @@ GITHUB_PREFIX = "Sign-Language-Digits-Dataset-4b09433ef9d5c60602e8805bb54b8aa242
 # Resolved at import, before any test points the project's paths elsewhere.
 SHARED_SOURCE = default_source_dir()
 
-# Built once per session and shared by both test modules (a conftest.py is not ours to write).
+# Built once per test session and shared by the test modules that need the real data.
 _SESSION: dict[str, Path] = {}
 
 
