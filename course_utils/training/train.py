@@ -88,6 +88,8 @@ class TrainOptions:
             into a graph, which pays off only for runs of a few steps; one replica only.
         validation_signers: how many signers of the training set to hold out for validation
             (the course: 30, as `load_validation_split`; small test sets hold out fewer).
+        initial_weights: a `.weights.h5` file of the network to start from instead of random
+            weights (a fine-tune); a run that resumes from a checkpoint ignores it.
         tensorboard_dir: write TensorBoard logs of every epoch here (`tensorboard --logdir`);
             None: none.
     """
@@ -103,6 +105,7 @@ class TrainOptions:
     sync_batchnorm: bool = False
     run_eagerly: bool = False
     validation_signers: int = N_VALIDATION_SIGNERS
+    initial_weights: Path | str | None = None
     tensorboard_dir: Path | str | None = None
 
 
@@ -256,6 +259,8 @@ def train(recipe: Recipe, out_dir, options: TrainOptions | None = None):
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             apply_multi_worker_fixes(trainer, strategy)
 
+        if options.initial_weights is not None:
+            resnet.load_weights(options.initial_weights)
         gather_from_workers(strategy, 0)  # the chief's last checkpoint is complete: read it
         with strategy.scope():
             history, initial_epoch = resume(out_dir, resnet, trainer, recipe)

@@ -170,3 +170,21 @@ def test_the_mirror_parameter_flips_exactly_the_chosen_images():
     drawn = random_parameters(2000, AugmentationRanges(mirror_probability=0.5), seed=0)["mirror"]
     assert 0.45 < float(np.mean(drawn)) < 0.55
     assert float(np.max(random_parameters(50, AugmentationRanges(), seed=0)["mirror"])) == 0.0
+
+
+def test_the_mirror_ablation_pairs_two_fine_tunes_that_differ_only_in_the_mirror():
+    import dataclasses
+
+    from course_tools.mirror_ablation import ablation_recipes
+    from course_utils.training.recipes import COURSE
+
+    without, with_mirror = ablation_recipes(3)
+    assert (without.mirror_probability, with_mirror.mirror_probability) == (0.0, 0.5)
+    differences = {
+        f.name
+        for f in dataclasses.fields(COURSE)
+        if getattr(without, f.name) != getattr(with_mirror, f.name)
+    }
+    assert differences == {"name", "mirror_probability"}
+    assert without.epochs == 3 and without.warmup_epochs == 0
+    assert without.learning_rate == COURSE.learning_rate / 10

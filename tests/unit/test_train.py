@@ -148,3 +148,17 @@ def test_mirrored_validation_accuracy_reads_the_mirror_images_of_the_validation_
     logs = {}
     MirroredValidationAccuracy(network, batches).on_epoch_end(0, logs)
     assert logs["val_mirrored_accuracy"] == pytest.approx(1 / 3)  # mirrored: all read as 0
+
+
+def test_a_run_can_start_from_given_weights(signs, tmp_path):
+    from training_helpers import small_network
+
+    start = small_network((64, 64, 3), 6)
+    dense = start.layers[-1]
+    dense.set_weights([np.full_like(w, 0.25) for w in dense.get_weights()])
+    start.save_weights(tmp_path / "start.weights.h5")
+    frozen = dataclasses.replace(TINY, learning_rate=0.0, weight_decay=0.0)
+    resnet, _ = _train(
+        frozen, tmp_path / "run", signs, max_epochs=1, initial_weights=tmp_path / "start.weights.h5"
+    )
+    np.testing.assert_array_equal(resnet.layers[-1].get_weights()[0], dense.get_weights()[0])
