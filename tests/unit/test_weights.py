@@ -160,3 +160,12 @@ def test_a_model_built_differently_is_refused_before_keras_loads_anything():
     with pytest.raises(ValueError, match="the shipped weights do not fit"):
         load_shipped_weights(other)
     assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()[:2], strict=True))
+
+
+def test_the_shipped_weights_read_left_hands_within_2_points_of_right_hands():
+    """Chapter 6's stored lines (compared under ``pytest --nbval``): the mirrored test split, the
+    same signers' left hands, reads within 2 points of the test split."""
+    test = float(stored_output_line("06_evaluation.ipynb", "test accuracy: ").split()[2][:-1])
+    mirrored_line = stored_output_line("06_evaluation.ipynb", "mirrored test split: ")
+    mirrored = float(mirrored_line.split(", ")[1].split("%")[0])
+    assert abs(test - mirrored) <= 2.0, (test, mirrored_line)
