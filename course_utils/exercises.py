@@ -94,4 +94,20 @@ def check_answer(question: str, answer: Any) -> None:
         print(f"Question {question}: correct.")
     else:
         hint = f" Hint: {key.hint}" if key.hint else ""
+        if _lacks_only_the_batch_dimension(answer, key.value(), key.rel_tol):
+            hint = (
+                " Hint: the sizes are right, but a Keras shape starts with the batch dimension, "
+                "written None."
+            )
         print(f"Question {question}: not quite ({answer!r}).{hint}")
+
+
+def _lacks_only_the_batch_dimension(answer: Any, expected: Any, rel_tol: float) -> bool:
+    """Whether `answer` is the shape `expected` without its leading batch dimension."""
+    return (
+        isinstance(expected, tuple | list)
+        and len(expected) > 1
+        and _is_batch(expected[0])
+        and isinstance(answer, tuple | list)
+        and matches(tuple(answer), tuple(expected[1:]), rel_tol)
+    )

@@ -88,18 +88,18 @@ def layout_problem(model, reference) -> str | None:
         (name, kind, shapes), (expected_name, expected_kind, expected_shapes) = own, expected
         if name != expected_name and name in reference_names:
             return (
-                f"your layer {name!r} comes where the reference creates {expected_name!r} (layer "
+                f"its layer {name!r} comes where the reference creates {expected_name!r} (layer "
                 f"{position + 1} with weights): the weights load by position, so create the "
                 f"layers in the reference's order ({expected_name!r} before {name!r})."
             )
         if (kind, shapes) != (expected_kind, expected_shapes):
             return (
-                f"your layer {name!r} ({kind}, weights {list(shapes)}) comes where the reference "
+                f"its layer {name!r} ({kind}, weights {list(shapes)}) comes where the reference "
                 f"has {expected_name!r} ({expected_kind}, weights {list(expected_shapes)}), layer "
                 f"{position + 1} with weights."
             )
     if len(mine) != len(theirs):
-        return f"your model has {len(mine)} layers with weights, the reference {len(theirs)}."
+        return f"it has {len(mine)} layers with weights, the reference {len(theirs)}."
     return None
 
 

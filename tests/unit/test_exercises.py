@@ -117,3 +117,14 @@ def test_an_unknown_question_names_the_chapters_questions(chapter_99):
 def test_a_question_not_numbered_like_3_2_is_refused(question):
     with pytest.raises(ValueError, match="questions are numbered like '3.2'"):
         answer_key(question)
+
+
+def test_a_shape_missing_only_its_batch_dimension_is_told_so(capsys):
+    """Question 2.2's key is (None, 8, 8, 128): (8, 8, 128) has the right sizes, no batch."""
+    check_answer("2.2", (8, 8, 128))
+    said = capsys.readouterr().out
+    assert "starts with the batch dimension, written None" in said and "stride" not in said
+    check_answer("2.2", (8, 8, 512))  # a wrong size gets the question's own hint
+    assert "stride 1" in capsys.readouterr().out
+    check_answer("2.2", (None, 8, 8))  # a shape one element short is not a missing batch
+    assert "batch dimension" not in capsys.readouterr().out
