@@ -16,8 +16,9 @@ course (see `course_tools.classroom`); this command prepares it, puts each submi
 * each submission's kernel runs in its own sandbox (`course_tools.sandbox`): the project, the other
   submissions, the gradebook and /tmp read-only, its own HOME and TMPDIR, no network, limited
   CPU time and memory; a submission that crashes, hangs or runs out of memory fails with the reason;
-* the command ends with one line per submission, ``PASSED path (2/2 points)`` or ``FAILED path:
-  reason``, and exits 0 when every submission passed, 1 otherwise, 2 when it could not grade.
+* the command prints one line per submission as soon as it is graded, ``PASSED path (2/2
+  points)`` or ``FAILED path: reason``, then how many passed, and exits 0 when every submission
+  passed, 1 otherwise, 2 when it could not grade.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,8 +105,13 @@ def grade(
     students: list[str] | None = None,
     limits: sandbox.Limits | None = None,
     cell_timeout_s: int = classroom.CELL_TIMEOUT_S,
+    on_verdict: Callable[[Verdict], None] | None = None,
 ) -> list[Verdict]:
     """Autograde every submission into the gradebook of ``course``, write its feedback file.
+
+    Args:
+        on_verdict: called with each submission's verdict as soon as it is graded (the command
+            line prints it, so that an instructor sees the class progress).
 
     Returns:
         One Verdict per submission, in the order given.
@@ -123,7 +130,10 @@ def grade(
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     verdicts = []
     for submission, student, chapter in zip(submissions, names, chapters, strict=True):
-        verdicts.append(_grade_one(course, submission, student, chapter, limits, cell_timeout_s))
+        verdict = _grade_one(course, submission, student, chapter, limits, cell_timeout_s)
+        verdicts.append(verdict)
+        if on_verdict is not None:
+            on_verdict(verdict)
     return verdicts
 
 
@@ -254,15 +264,16 @@ def main(argv: list[str] | None = None) -> int:
             args.student,
             sandbox.Limits(args.cpu_s, args.memory_gib),
             args.cell_timeout_s,
+            on_verdict=lambda verdict: print(verdict, flush=True),
         )
     except (SubmissionError, RuntimeError) as error:
         print(f"Cannot grade: {error}", file=sys.stderr)
         return 2
+    passed = sum(v.passed for v in verdicts)
+    print(f"{passed} of {len(verdicts)} submissions passed.")
     print(f"Gradebook: {Path(args.course).resolve() / 'gradebook.db'}")
     print(f"Feedback: {Path(args.course).resolve() / 'feedback'}")
-    for verdict in verdicts:
-        print(verdict)
-    return 0 if all(v.passed for v in verdicts) else 1
+    return 0 if passed == len(verdicts) else 1
 
 
 if __name__ == "__main__":
