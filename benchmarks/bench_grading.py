@@ -3,7 +3,7 @@
     python benchmarks/bench_grading.py [--sizes 1 2 4] [--json OUT]
 
 Grades N copies of the instructor's chapter 02 (each in a learner folder of its own) with
-`course_tools.grade_submission.grade`, in a fresh nbgrader course folder for each N, and reports
+`course_tools.grade_class.grade`, in a fresh nbgrader course folder for each N, and reports
 the wall time of each class, the time per submission, and the ratio of each class's time per
 submission to that of the smallest class, measured in the same run.
 """
@@ -27,7 +27,7 @@ CHAPTER = ROOT / "book" / "02_identity_block.ipynb"
 
 def grade_class(n: int, folder: Path) -> float:
     """Seconds to grade a class of ``n`` copies of CHAPTER; every copy must pass."""
-    from course_tools.grade_submission import grade
+    from course_tools.grade_class import grade
 
     submissions = []
     for index in range(n):

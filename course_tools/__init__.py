@@ -5,7 +5,7 @@
     solutions         keep each chapter's solution cells equal to the reference code
     student_version   the student version of the chapters (`make student`)
     classroom         the class's nbgrader course folder: assignments, gradebook, feedback
-    grade_submission  grade a class with nbgrader, each submission in a sandbox
+    grade_class  grade a class with nbgrader, each submission in a sandbox
     grading_kernel    the sandboxed kernel submissions run in (course_tools.sandbox)
     notebooks         reading, finding and writing the chapters' notebooks
 """

@@ -5,7 +5,7 @@ own copy), the folder of its sockets and a HOME of its own.
     python -m course_tools.grading_kernel -f CONNECTION_FILE
 
 `kernel_spec` writes the kernel spec that starts it. Its settings come from the environment that
-`course_tools.grade_submission` gives nbgrader: the limits, the HOME folder, and
+`course_tools.grade_class` gives nbgrader: the limits, the HOME folder, and
 COURSE_REQUIRE_SANDBOX=1 to refuse to run without bubblewrap.
 
 The kernel trains quickly (`course_tools.quick_training`: at most one epoch of 32 samples per

@@ -275,14 +275,14 @@ def gradient_norms_over_seeds(
     return {name: np.array(rows) for name, rows in norms.items()}
 
 
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def evaluate_network(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` on x (m, n_inputs), y (m,)."""
     logits = model(x)
     accuracy = np.mean(np.argmax(np.asarray(logits), axis=1) == y)
     return float(_cross_entropy(y, logits)), float(accuracy)
 
 
-def train(
+def train_network(
     model: keras.Model,
     x: np.ndarray,
     y: np.ndarray,
@@ -329,7 +329,7 @@ def train(
             for start in range(0, len(x), batch_size):
                 batch = perm[start : start + batch_size]
                 step(x[batch], y[batch])
-        loss, accuracy = evaluate(model, x, y)
+        loss, accuracy = evaluate_network(model, x, y)
         history["loss"].append(loss)
         history["accuracy"].append(accuracy)
     return {key: np.array(values) for key, values in history.items()}
@@ -393,7 +393,7 @@ def run_experiment(
             "similarity": representation_similarity(model, x),
         }
         started = time.perf_counter()
-        result.update(train(model, x, y, epochs=epochs, seed=seed, **train_options))
+        result.update(train_network(model, x, y, epochs=epochs, seed=seed, **train_options))
         result["seconds"] = time.perf_counter() - started
         results[name] = result
     return results

@@ -1,9 +1,9 @@
-"""Answer keys of chapter 1's end-of-chapter questions (see `course_utils.exercises`)."""
+"""Answer keys of chapter 1's end-of-chapter questions (see `course_utils.questions`)."""
 
 import numpy as np
 
 from course_utils.data.split import CLASSES, N_TEST_SIGNERS, N_VALIDATION_SIGNERS, TRAIN_PER_CLASS
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 from course_utils.resnets_utils import convert_to_one_hot
 
 

@@ -1,9 +1,9 @@
-"""Answer keys of chapter 2's end-of-chapter questions (see `course_utils.exercises`), computed
+"""Answer keys of chapter 2's end-of-chapter questions (see `course_utils.questions`), computed
 from the course's reference `identity_block`."""
 
 import keras
 
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 from course_utils.resnet import identity_block
 
 

@@ -1,9 +1,9 @@
-"""Answer keys of chapter 3's end-of-chapter questions (see `course_utils.exercises`), computed
+"""Answer keys of chapter 3's end-of-chapter questions (see `course_utils.questions`), computed
 from the course's reference `convolutional_block`."""
 
 import keras
 
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 from course_utils.resnet import convolutional_block
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 from course_utils.resnet import RESNET50_STAGES
 
 

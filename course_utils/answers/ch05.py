@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from course_utils.data.split import N_CLASSES
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 
 TRAINING_IMAGES = 900  # load_validation_split's training part
 BATCH_SIZE = 32

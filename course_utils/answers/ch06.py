@@ -1,9 +1,9 @@
-"""Answer keys of chapter 6's end-of-chapter questions (see `course_utils.exercises`)."""
+"""Answer keys of chapter 6's end-of-chapter questions (see `course_utils.questions`)."""
 
 from __future__ import annotations
 
 from course_utils.evaluate import wilson_interval
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 
 # The test split: 120 images, of which the shipped weights read 119 correctly, both alone and with
 # each image's probabilities averaged with those of its mirror image (chapter 6's outputs).

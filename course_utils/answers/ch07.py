@@ -1,7 +1,7 @@
-"""Answer keys of chapter 7's end-of-chapter questions (see `course_utils.exercises`)."""
+"""Answer keys of chapter 7's end-of-chapter questions (see `course_utils.questions`)."""
 
 from course_utils import skip_experiment as skip
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 
 BRANCH_WEIGHT = 0.05  # w in question 7.1
 

@@ -1,11 +1,11 @@
-"""Answer keys of chapter 9's end-of-chapter questions (see `course_utils.exercises`)."""
+"""Answer keys of chapter 9's end-of-chapter questions (see `course_utils.questions`)."""
 
 import functools
 
 import keras
 
 from course_utils import resnet, variants
-from course_utils.exercises import Answer
+from course_utils.questions import Answer
 
 
 def stage5_basic_block_parameters() -> int:

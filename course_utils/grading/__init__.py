@@ -7,9 +7,9 @@ identical weights), never layer names.
 """
 
 from course_utils.grading.blocks import check_convolutional_block, check_identity_block
+from course_utils.grading.compile_settings import check_training
 from course_utils.grading.harness import PASSED
-from course_utils.grading.model import check_resnet50
-from course_utils.grading.training import check_training
+from course_utils.grading.resnet50 import check_resnet50
 from course_utils.grading.variants import (
     check_convolutional_block_v1_5,
     check_preactivation_identity_block,

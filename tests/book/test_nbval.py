@@ -1,6 +1,6 @@
 """nbval on the student version: an exercise not yet written fails its check cell. What the
 learner is told then is tests/unit/test_grading.py's; the test command runs ``pytest --nbval
-book`` on the instructor chapters themselves; tests/book/test_grade_submission.py grades a class.
+book`` on the instructor chapters themselves; tests/book/test_grade_class.py grades a class.
 """
 
 from __future__ import annotations

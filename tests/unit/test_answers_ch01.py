@@ -3,7 +3,7 @@
 import pytest
 
 from course_utils.answers.ch01 import ANSWERS
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 
 
 def test_the_validation_split_leaves_900_images_to_train_on():

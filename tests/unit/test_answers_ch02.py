@@ -3,7 +3,7 @@
 import pytest
 
 from course_utils.answers.ch02 import ANSWERS
-from course_utils.exercises import answer_is_right
+from course_utils.questions import answer_is_right
 
 
 def conv_parameters(window: int, channels_in: int, filters: int) -> int:

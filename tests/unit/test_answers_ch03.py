@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils.answers.ch03 import ANSWERS
-from course_utils.exercises import answer_is_right
+from course_utils.questions import answer_is_right
 
 
 def conv_parameters(window: int, channels_in: int, filters: int) -> int:

@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from course_utils.answers.ch04 import ANSWERS, dense_inputs, parameters, stage5_shape
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 from course_utils.resnet import ResNet50
 
 

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from course_utils.answers.ch05 import initial_weight_left, smoothed_target, steps_per_epoch
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 
 
 def test_steps_per_epoch_is_the_number_of_batches_keras_takes():

@@ -12,7 +12,7 @@ import pytest
 from course_tools.notebooks import BOOK_DIR, cell_tags, read_notebook
 from course_utils.answers.ch06 import ANSWERS, MIRROR_AVERAGED_CORRECT, TEST_IMAGES
 from course_utils.evaluate import mirror_images, predict_with_mirror
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 
 
 def test_the_lower_end_for_1190_of_1200_is_the_wilson_formula_worked_by_hand():

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from course_utils import skip_experiment as skip
 from course_utils.answers.ch07 import ANSWERS, BRANCH_WEIGHT
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 
 
 def _gradient_through(blocks: int, residual: bool) -> float:

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from course_utils.answers.ch09 import ANSWERS
-from course_utils.exercises import answer_is_right, check_answer
+from course_utils.questions import answer_is_right, check_answer
 
 
 def test_the_questions_with_a_number_for_an_answer():

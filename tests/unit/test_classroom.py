@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from course_tools import classroom, grading_kernel, sandbox
-from course_tools.grade_submission import SubmissionError, Verdict, chapter_of, student_names
+from course_tools.grade_class import SubmissionError, Verdict, chapter_of, student_names
 from course_tools.notebooks import BOOK_DIR, exercise_cells, read_notebook
 
 

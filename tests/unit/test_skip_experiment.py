@@ -148,7 +148,7 @@ def test_training_is_repeatable_with_the_same_seed_and_differs_with_another(data
     def run(seed):
         keras.backend.clear_session()
         model = skip.build_network(4, residual=True, seed=seed)
-        return skip.train(model, x, y, epochs=2, seed=seed)
+        return skip.train_network(model, x, y, epochs=2, seed=seed)
 
     first, again, other = run(0), run(0), run(1)
     assert first["loss"].shape == (3,)

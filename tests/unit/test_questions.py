@@ -1,4 +1,4 @@
-"""The end-of-chapter answer checks (`course_utils.exercises`): what counts as the right answer,
+"""The end-of-chapter answer checks (`course_utils.questions`): what counts as the right answer,
 and what the learner is told, never the answer itself."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from course_utils.exercises import Answer, answer_is_right, answer_key, check_answer, matches
+from course_utils.questions import Answer, answer_is_right, answer_key, check_answer, matches
 
 PLACEHOLDER = "Question 99.1: replace ... with your answer, then run this cell again.\n"
 

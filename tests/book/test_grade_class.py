@@ -15,7 +15,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from course_tools import classroom, sandbox
-from course_tools.grade_submission import grade, main
+from course_tools.grade_class import grade, main
 from course_tools.notebooks import (
     BOOK_DIR,
     exercise_cells,

@@ -1,12 +1,12 @@
 """The grading command reports each learner as soon as they are graded, then the class's tally
-(the grading itself, with nbgrader, is tested in tests/book/test_grade_submission.py)."""
+(the grading itself, with nbgrader, is tested in tests/book/test_grade_class.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from course_tools import grade_submission
-from course_tools.grade_submission import Verdict
+from course_tools import grade_class
+from course_tools.grade_class import Verdict
 
 
 def test_each_verdict_is_printed_as_it_comes_then_the_tally(monkeypatch, tmp_path, capsys):
@@ -21,9 +21,9 @@ def test_each_verdict_is_printed_as_it_comes_then_the_tally(monkeypatch, tmp_pat
             printed_before_grading_ended.append(capsys.readouterr().out)
         return verdicts
 
-    monkeypatch.setattr(grade_submission, "grade", fake_grade)
+    monkeypatch.setattr(grade_class, "grade", fake_grade)
     paths = [str(tmp_path / f"s{i}.ipynb") for i in range(2)]
-    assert grade_submission.main([*paths, "--course", str(tmp_path / "class")]) == 1
+    assert grade_class.main([*paths, "--course", str(tmp_path / "class")]) == 1
     assert printed_before_grading_ended[0].startswith(f"FAILED {paths[0]} (1/2 points)")
     assert printed_before_grading_ended[1].startswith(f"PASSED {paths[1]} (2/2 points)")
     assert capsys.readouterr().out.startswith("1 of 2 submissions passed.\nGradebook: ")

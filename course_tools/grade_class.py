@@ -1,7 +1,7 @@
 """Grade a class: learners' notebooks autograded by nbgrader, each in a sandbox, into a gradebook
 with points per check, and a feedback file per learner.
 
-    python -m course_tools.grade_submission SUBMISSION.ipynb [SUBMISSION.ipynb ...]
+    python -m course_tools.grade_class SUBMISSION.ipynb [SUBMISSION.ipynb ...]
         [--course class] [--student NAME ...] [--cpu-s 900] [--memory-gib 8] [--cell-timeout-s 600]
 
 Each submission is the learner's copy of a chapter with exercises (the assignment is the chapter
@@ -246,7 +246,7 @@ def _points(course: Path, notebook: str, assignment: str, student: str) -> tuple
 def main(argv: list[str] | None = None) -> int:
     """Command line: grade one or more submissions."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_tools.grade_submission",
+        prog="python -m course_tools.grade_class",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
