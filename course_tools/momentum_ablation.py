@@ -24,16 +24,18 @@ import keras
 
 from course_tools.machine import cpu_model
 from course_utils.atomic_files import write_text_atomic
-from course_utils.data.pipeline import preprocess
 from course_utils.data.split import N_CLASSES
 from course_utils.resnet import ResNet50
-from course_utils.resnets_utils import load_validation_split
-from course_utils.training.batchnorm import set_batchnorm_momentum
+from course_utils.training.brief_runs import (
+    BATCH_SIZE,
+    fit_original_recipe,
+    fresh_compiled_model,
+    load_split_arrays,
+)
 from course_utils.weights import MOMENTUM_ABLATION
 
 MOMENTA = (0.99, 0.9)
 EPOCHS = 5
-BATCH_SIZE = 32
 SEED = 0
 N_TRAIN_PROBE = 180
 
@@ -51,7 +53,10 @@ class InferenceModeProbe(keras.callbacks.Callback):
 
 
 def run(momentum: float, data, epochs: int = EPOCHS, seed: int = SEED, verbose: int = 2) -> dict:
-    """One run of the original recipe with this BatchNormalization momentum.
+    """One run of the original recipe with this BatchNormalization momentum, under the protocol
+    of `course_utils.training.brief_runs` (the one chapter 9's `train_briefly` uses): a fresh,
+    seeded session, Adam 1e-3 and categorical cross-entropy, `model.fit` on mini-batches of 32
+    with the validation images evaluated after each epoch.
 
     Args:
         data: (X_train (m, 64, 64, 3) in [0, 1], Y_train (m, 6) one-hot, X_val, Y_val).
@@ -60,35 +65,19 @@ def run(momentum: float, data, epochs: int = EPOCHS, seed: int = SEED, verbose: 
         {"momentum", "seconds_per_epoch", "loss", "accuracy", "val_loss", "val_accuracy",
          "train_inference_accuracy"}, the lists holding one value per epoch.
     """
-    x_train, y_train, x_val, y_val = data
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = ResNet50(input_shape=(64, 64, 3), classes=N_CLASSES)
-    set_batchnorm_momentum(model, momentum)
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x_train, y_train, _, _ = data
+    model = fresh_compiled_model(
+        lambda: ResNet50(input_shape=(64, 64, 3), classes=N_CLASSES), seed, momentum
+    )
     probe = InferenceModeProbe(x_train[:N_TRAIN_PROBE], y_train[:N_TRAIN_PROBE])
     start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        validation_data=(x_val, y_val),
-        callbacks=[probe],
-        verbose=verbose,
-    )
+    history = fit_original_recipe(model, data, epochs, [probe], verbose)
     seconds = time.perf_counter() - start
     record = {"momentum": momentum, "seconds_per_epoch": round(seconds / epochs, 1)}
     for key, values in history.history.items():
         record[key] = [round(float(v), 6) for v in values]
     record["train_inference_accuracy"] = probe.accuracy
     return record
-
-
-def course_arrays():
-    """(X_train, Y_train, X_val, Y_val): the signer-disjoint split, as `preprocess` makes it."""
-    x_train, y_train, x_val, y_val = load_validation_split()
-    return (*preprocess(x_train, y_train, N_CLASSES), *preprocess(x_val, y_val, N_CLASSES))
 
 
 def main(argv=None) -> None:
@@ -98,7 +87,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     args = parser.parse_args(argv)
-    data = course_arrays()
+    data = load_split_arrays()
     runs = [run(m, data, epochs=args.epochs) for m in MOMENTA]
     result = {
         "recipe": "original: Adam 1e-3, categorical cross-entropy, batch 32, no augmentation",

@@ -4,7 +4,9 @@
     resnets_utils   load_dataset and convert_to_one_hot: the course's data interface
     data            builds and checks the SIGNS data files; tf.data pipelines
     grading         check_identity_block, check_convolutional_block, check_resnet50
-    training        recipes, the training loop (one device or many), augmentation, model card
+    training        recipes, the training loop (one device or many), augmentation, model card,
+                    brief runs (chapter 9's side-by-side comparison)
+    variants        the variants of the residual block and the networks built from them
     evaluate        scores, predictions and photos from files
     weights         the shipped trained weights
     model_diagram, skip_experiment

@@ -12,39 +12,22 @@ Reference implementations for the chapter "Variants of the residual block", in t
 * `basic_block`: two 3x3 convolutions, the block of ResNet-18 and ResNet-34 (He et al., "Deep
   Residual Learning for Image Recognition", CVPR 2016).
 
-Every network is `build_resnet` given a table of stages and two block functions. `VARIANTS` maps
-a name to a builder, and `train_briefly` trains any of them under one protocol. The blocks of the
-exercises (`convolutional_block_v1_5`, `preactivation_identity_block`) are shown in the book
-verbatim, and `check_variant_block` compares a learner's version with them.
+Every network is `build_resnet` given a table of stages and two block functions, and `VARIANTS`
+maps a name to a builder. The blocks of the exercises (`convolutional_block_v1_5`,
+`preactivation_identity_block`) are shown in the book verbatim. This module holds model code
+only: nothing here trains or grades.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import NamedTuple
 
 import keras
-import numpy as np
 from keras import layers
 from keras.initializers import glorot_uniform
 
 from course_utils import resnet
-from course_utils.data.pipeline import preprocess
 from course_utils.data.split import N_CLASSES
-from course_utils.grading.harness import (
-    GradingFailure,
-    LearnerFailure,
-    agreement,
-    as_model,
-    call_learner,
-    fill_weights,
-    outputs_in_both_modes,
-    shape_text,
-    weight_signature,
-)
-from course_utils.resnets_utils import load_validation_split
-from course_utils.training.batchnorm import set_batchnorm_momentum
 
 BLOCK_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -62,12 +45,6 @@ RESNET34_STAGES = (
     (4, (256, 256), 6, 2),
     (5, (512, 512), 3, 2),
 )
-
-# The protocol of `train_briefly`, the same for every variant.
-BRIEF_EPOCHS = 3
-BATCH_SIZE = 32
-LEARNING_RATE = 1e-3
-BATCHNORM_MOMENTUM = 0.9
 
 
 def convolutional_block_v1_5(X, f, filters, stage, block, s=2):
@@ -400,225 +377,3 @@ VARIANTS: dict[str, Callable[..., keras.Model]] = {
     "ResNet-18": ResNet18,
     "ResNet-34": ResNet34,
 }
-
-
-class SplitArrays(NamedTuple):
-    """The signer-disjoint split of the SIGNS training set, ready for `model.fit`."""
-
-    x_train: np.ndarray  # (900, 64, 64, 3) float32 in [0, 1]
-    y_train: np.ndarray  # (900, 6) float32 one-hot
-    x_val: np.ndarray  # (180, 64, 64, 3) float32 in [0, 1]
-    y_val: np.ndarray  # (180, 6) float32 one-hot
-
-
-def load_split_arrays(data_dir=None) -> SplitArrays:
-    """`course_utils.resnets_utils.load_validation_split`, scaled to [0, 1] and one-hot encoded
-    by the course's `preprocess`."""
-    X_train_orig, Y_train_orig, X_val_orig, Y_val_orig = load_validation_split(data_dir)
-    return SplitArrays(
-        *preprocess(X_train_orig, Y_train_orig, N_CLASSES),
-        *preprocess(X_val_orig, Y_val_orig, N_CLASSES),
-    )
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time, in seconds, of every epoch (training and validation)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-        self._started = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._started)
-
-
-def train_briefly(
-    build: Callable[[], keras.Model],
-    data,
-    epochs: int | None = None,
-    seed: int = 0,
-    verbose: int | str = 0,
-) -> dict:
-    """Train one network under the protocol every variant shares.
-
-    A fresh Keras session and `keras.utils.set_random_seed(seed)`; `build()`; momentum
-    BATCHNORM_MOMENTUM in every BatchNormalization (their inference statistics must follow the
-    weights within a few epochs); Adam with LEARNING_RATE and categorical cross-entropy;
-    `model.fit` for `epochs` epochs of mini-batches of BATCH_SIZE, with the validation images
-    evaluated after each epoch. The convolutions' initial weights come from their seeded
-    initialisers, so `seed` changes the order of the mini-batches.
-
-    Args:
-        build: returns the uncompiled model, mapping (m, 64, 64, 3) to (m, 6) probabilities.
-        data: (x_train, y_train, x_val, y_val), e.g. `load_split_arrays()`: images (m, n_H, n_W,
-            3) in [0, 1] and one-hot labels (m, classes).
-        epochs: number of epochs (default BRIEF_EPOCHS).
-        seed: the random seed.
-        verbose: passed to `model.fit` (0 silent, 2 one line per epoch).
-
-    Returns:
-        {"name", "parameters": int, "epoch_seconds": [float] (one per epoch, the first one
-         includes building the training graph), "seconds_per_epoch": float (their median),
-         "final_val_accuracy": float, "best_val_accuracy": float, "val_correct": int (images of
-         the validation set right after the last epoch), "n_val": int, "history": {metric: [one
-         value per epoch]}}.
-    """
-    epochs = BRIEF_EPOCHS if epochs is None else epochs
-    x_train, y_train, x_val, y_val = data
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = build()
-    set_batchnorm_momentum(model, BATCHNORM_MOMENTUM)
-    model.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    timer = EpochTimer()
-    history = model.fit(
-        x_train,
-        y_train,
-        epochs=epochs,
-        batch_size=BATCH_SIZE,
-        validation_data=(x_val, y_val),
-        callbacks=[timer],
-        verbose=verbose,
-    )
-    val_accuracy = [float(v) for v in history.history["val_accuracy"]]
-    return {
-        "name": model.name,
-        "parameters": int(model.count_params()),
-        "epoch_seconds": timer.seconds,
-        "seconds_per_epoch": float(np.median(timer.seconds)),
-        "final_val_accuracy": val_accuracy[-1],
-        "best_val_accuracy": max(val_accuracy),
-        "val_correct": int(round(val_accuracy[-1] * len(x_val))),
-        "n_val": len(x_val),
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
-    }
-
-
-# The small inputs on which `check_variant_block` compares a block with its reference: distinct
-# numbers of channels, so that every convolution and normalisation has a shape of its own.
-_CHECK_INPUTS = {
-    "preactivation_identity_block": [
-        ((5, 4, 6), 3, (2, 3, 6), None),
-        ((4, 6, 5), 2, (3, 4, 5), None),
-    ],
-    "convolutional_block_v1_5": [((6, 5, 3), 3, (4, 2, 7), 2), ((7, 7, 5), 3, (3, 6, 4), 3)],
-}
-_REFERENCES = {
-    "preactivation_identity_block": preactivation_identity_block,
-    "convolutional_block_v1_5": convolutional_block_v1_5,
-}
-_SIGNATURES = {
-    "preactivation_identity_block": "preactivation_identity_block(X, f, filters, stage, block)",
-    "convolutional_block_v1_5": "convolutional_block_v1_5(X, f, filters, stage, block, s=2)",
-}
-_ORDER_HINTS = {
-    "preactivation_identity_block": (
-        "each of the three steps is BatchNormalization(axis=3) -> ReLU -> Conv2D; the shortcut is "
-        "added to the last convolution's output, and nothing follows the addition (no ReLU)."
-    ),
-    "convolutional_block_v1_5": (
-        "the layers are those of your convolutional_block; only the strides move: the first 1x1 "
-        "convolution has strides (1, 1), the f x f convolution strides (s, s) with 'same' "
-        "padding, the shortcut convolution strides (s, s)."
-    ),
-}
-
-
-def check_variant_block(function: Callable, name: str) -> bool:
-    """Compare a learner's block `name` ("preactivation_identity_block" or
-    "convolutional_block_v1_5") with the reference of this module.
-
-    On small inputs, checks the output shape, the parameter count, and the outputs in inference
-    and training mode when both blocks hold the same weights. Prints one verdict with the numbers
-    compared, or what differs and a hint. Never raises.
-
-    Returns:
-        True when the blocks agree on every input.
-    """
-    try:
-        lines = [_compare_block(function, name, *case) for case in _CHECK_INPUTS[name]]
-    except GradingFailure as failure:
-        print(f"Not yet: {failure}")
-        return False
-    except Exception as error:
-        print(f"Not yet: the check stopped with {type(error).__name__}: {error}")
-        return False
-    print(f"Your {name} computes what the reference computes:")
-    for line in lines:
-        print("  " + line)
-    return True
-
-
-def _compare_block(function, name, input_shape, f, filters, s) -> str:
-    """One comparison; returns the line that describes it, or raises GradingFailure."""
-    args = (f, list(filters), 2, "a") + (() if s is None else (s,))
-    described = f"input {shape_text((None, *input_shape))}, f={f}, filters={list(filters)}"
-    described += "" if s is None else f", s={s}"
-
-    inputs = keras.Input(input_shape)
-    reference = keras.Model(inputs, _REFERENCES[name](inputs, *args))
-    inputs = keras.Input(input_shape)
-    try:
-        outputs = call_learner(function, inputs, *args, what=name, signature=_SIGNATURES[name])
-    except LearnerFailure as failure:
-        raise GradingFailure(f"{described}: {failure}") from None
-    model = as_model(inputs, outputs, name)
-
-    expected_shape = tuple(reference.output.shape)
-    if tuple(model.output.shape) != expected_shape:
-        raise GradingFailure(
-            f"{described}: the output has shape {shape_text(model.output.shape)}, expected "
-            f"{shape_text(expected_shape)}."
-        )
-    if model.count_params() != reference.count_params():
-        raise GradingFailure(
-            f"{described}: {model.count_params():,} parameters, expected "
-            f"{reference.count_params():,}: check the layers and their numbers of filters."
-        )
-    if weight_signature(model) != weight_signature(reference):
-        raise GradingFailure(
-            f"{described}: the weights differ in shape from the reference's. " + _ORDER_HINTS[name]
-        )
-    x = np.random.default_rng(len(input_shape) + f).standard_normal((3, *input_shape))
-    x = x.astype("float32")
-    fill_weights(model)
-    fill_weights(reference)
-    agree = agreement(outputs_in_both_modes(model, x), outputs_in_both_modes(reference, x))
-    if not all(agree.values()):
-        seen = _wiring_hint(model, name, filters[0])
-        advice = _ORDER_HINTS[name]
-        hint = seen + advice if seen else advice[0].upper() + advice[1:]
-        raise GradingFailure(
-            f"{described}: with the same weights as the reference, the block computes different "
-            f"outputs.\nHint: {hint}"
-        )
-    return (
-        f"{described}: output {shape_text(expected_shape)}, "
-        f"{model.count_params():,} parameters, same outputs with the same weights"
-    )
-
-
-def _wiring_hint(model: keras.Model, name: str, F1: int) -> str:
-    """The first words of the hint, naming a mistake seen in the block's layers, if any."""
-    if name == "preactivation_identity_block":
-        after_input = [layer for layer in model.layers[1:] if layer.input is model.input]
-        if any(isinstance(layer, layers.Conv2D) for layer in after_input):
-            return "A convolution reads the block's input before any normalisation: "
-        last = model.layers[-1]
-        if isinstance(last, layers.Activation) and last.activation is keras.activations.relu:
-            return "A ReLU follows the addition, which a pre-activation block does not have: "
-        return ""
-    for layer in model.layers:  # the first 1x1 convolution has F1 != F3 filters in every case
-        if isinstance(layer, layers.Conv2D) and tuple(layer.kernel.shape[:2]) == (1, 1):
-            first = layer.input is model.input and layer.filters == F1
-            if first and tuple(layer.strides) != (1, 1):
-                return f"The first 1x1 convolution has strides {tuple(layer.strides)}: "
-    return ""

@@ -1,12 +1,28 @@
 """Graders of chapter 9's exercises, the v1.5 convolutional block and the pre-activation identity
-block: `course_utils.variants.check_variant_block` compares them with the reference of that
-module; these names are what the chapter's check cells import, like the other graders."""
+block: `check_variant_block` compares a learner's block with the reference of
+`course_utils.variants`; `check_convolutional_block_v1_5` and `check_preactivation_identity_block`
+are what the chapter's check cells import, like the other graders."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
+import numpy as np
+from keras import layers
+
 from course_utils import variants
+from course_utils.grading.harness import (
+    GradingFailure,
+    LearnerFailure,
+    agreement,
+    as_model,
+    call_learner,
+    fill_weights,
+    outputs_in_both_modes,
+    shape_text,
+    weight_signature,
+)
 
 
 def _check(function: Callable, name: str) -> bool:
@@ -17,7 +33,7 @@ def _check(function: Callable, name: str) -> bool:
             "exercise cell, without importing it."
         )
         return False
-    return variants.check_variant_block(function, name)
+    return check_variant_block(function, name)
 
 
 def check_convolutional_block_v1_5(convolutional_block_v1_5: Callable) -> bool:
@@ -30,3 +46,125 @@ def check_preactivation_identity_block(preactivation_identity_block: Callable) -
     """Grade a learner's ``preactivation_identity_block(X, f, filters, stage, block)``: prints
     the verdict and returns True when it computes what the reference computes. Never raises."""
     return _check(preactivation_identity_block, "preactivation_identity_block")
+
+
+# The small inputs on which `check_variant_block` compares a block with its reference: distinct
+# numbers of channels, so that every convolution and normalisation has a shape of its own.
+_CHECK_INPUTS = {
+    "preactivation_identity_block": [
+        ((5, 4, 6), 3, (2, 3, 6), None),
+        ((4, 6, 5), 2, (3, 4, 5), None),
+    ],
+    "convolutional_block_v1_5": [((6, 5, 3), 3, (4, 2, 7), 2), ((7, 7, 5), 3, (3, 6, 4), 3)],
+}
+_REFERENCES = {
+    "preactivation_identity_block": variants.preactivation_identity_block,
+    "convolutional_block_v1_5": variants.convolutional_block_v1_5,
+}
+_SIGNATURES = {
+    "preactivation_identity_block": "preactivation_identity_block(X, f, filters, stage, block)",
+    "convolutional_block_v1_5": "convolutional_block_v1_5(X, f, filters, stage, block, s=2)",
+}
+_ORDER_HINTS = {
+    "preactivation_identity_block": (
+        "each of the three steps is BatchNormalization(axis=3) -> ReLU -> Conv2D; the shortcut is "
+        "added to the last convolution's output, and nothing follows the addition (no ReLU)."
+    ),
+    "convolutional_block_v1_5": (
+        "the layers are those of your convolutional_block; only the strides move: the first 1x1 "
+        "convolution has strides (1, 1), the f x f convolution strides (s, s) with 'same' "
+        "padding, the shortcut convolution strides (s, s)."
+    ),
+}
+
+
+def check_variant_block(function: Callable, name: str) -> bool:
+    """Compare a learner's block `name` ("preactivation_identity_block" or
+    "convolutional_block_v1_5") with the reference of `course_utils.variants`.
+
+    On small inputs, checks the output shape, the parameter count, and the outputs in inference
+    and training mode when both blocks hold the same weights. Prints one verdict with the numbers
+    compared, or what differs and a hint. Never raises.
+
+    Returns:
+        True when the blocks agree on every input.
+    """
+    try:
+        lines = [_compare_block(function, name, *case) for case in _CHECK_INPUTS[name]]
+    except GradingFailure as failure:
+        print(f"Not yet: {failure}")
+        return False
+    except Exception as error:
+        print(f"Not yet: the check stopped with {type(error).__name__}: {error}")
+        return False
+    print(f"Your {name} computes what the reference computes:")
+    for line in lines:
+        print("  " + line)
+    return True
+
+
+def _compare_block(function, name, input_shape, f, filters, s) -> str:
+    """One comparison; returns the line that describes it, or raises GradingFailure."""
+    args = (f, list(filters), 2, "a") + (() if s is None else (s,))
+    described = f"input {shape_text((None, *input_shape))}, f={f}, filters={list(filters)}"
+    described += "" if s is None else f", s={s}"
+
+    inputs = keras.Input(input_shape)
+    reference = keras.Model(inputs, _REFERENCES[name](inputs, *args))
+    inputs = keras.Input(input_shape)
+    try:
+        outputs = call_learner(function, inputs, *args, what=name, signature=_SIGNATURES[name])
+    except LearnerFailure as failure:
+        raise GradingFailure(f"{described}: {failure}") from None
+    model = as_model(inputs, outputs, name)
+
+    expected_shape = tuple(reference.output.shape)
+    if tuple(model.output.shape) != expected_shape:
+        raise GradingFailure(
+            f"{described}: the output has shape {shape_text(model.output.shape)}, expected "
+            f"{shape_text(expected_shape)}."
+        )
+    if model.count_params() != reference.count_params():
+        raise GradingFailure(
+            f"{described}: {model.count_params():,} parameters, expected "
+            f"{reference.count_params():,}: check the layers and their numbers of filters."
+        )
+    if weight_signature(model) != weight_signature(reference):
+        raise GradingFailure(
+            f"{described}: the weights differ in shape from the reference's. " + _ORDER_HINTS[name]
+        )
+    x = np.random.default_rng(len(input_shape) + f).standard_normal((3, *input_shape))
+    x = x.astype("float32")
+    fill_weights(model)
+    fill_weights(reference)
+    agree = agreement(outputs_in_both_modes(model, x), outputs_in_both_modes(reference, x))
+    if not all(agree.values()):
+        seen = _wiring_hint(model, name, filters[0])
+        advice = _ORDER_HINTS[name]
+        hint = seen + advice if seen else advice[0].upper() + advice[1:]
+        raise GradingFailure(
+            f"{described}: with the same weights as the reference, the block computes different "
+            f"outputs.\nHint: {hint}"
+        )
+    return (
+        f"{described}: output {shape_text(expected_shape)}, "
+        f"{model.count_params():,} parameters, same outputs with the same weights"
+    )
+
+
+def _wiring_hint(model: keras.Model, name: str, F1: int) -> str:
+    """The first words of the hint, naming a mistake seen in the block's layers, if any."""
+    if name == "preactivation_identity_block":
+        after_input = [layer for layer in model.layers[1:] if layer.input is model.input]
+        if any(isinstance(layer, layers.Conv2D) for layer in after_input):
+            return "A convolution reads the block's input before any normalisation: "
+        last = model.layers[-1]
+        if isinstance(last, layers.Activation) and last.activation is keras.activations.relu:
+            return "A ReLU follows the addition, which a pre-activation block does not have: "
+        return ""
+    for layer in model.layers:  # the first 1x1 convolution has F1 != F3 filters in every case
+        if isinstance(layer, layers.Conv2D) and tuple(layer.kernel.shape[:2]) == (1, 1):
+            first = layer.input is model.input and layer.filters == F1
+            if first and tuple(layer.strides) != (1, 1):
+                return f"The first 1x1 convolution has strides {tuple(layer.strides)}: "
+    return ""

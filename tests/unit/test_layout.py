@@ -1,8 +1,12 @@
-"""The layout's rules: the tools import the course's package, never the reverse, and no code of
-the project uses a private attribute of another package or patches one, except
-course_utils/keras_compat.py (the rule's check: tests/private_uses.py)."""
+"""The layout's rules: the tools import the course's package, never the reverse; no module of
+either package imports itself back through others (no import cycle); model code imports neither
+graders nor training; and no code of the project uses a private attribute of another package or
+patches one, except course_utils/keras_compat.py (the rule's check: tests/private_uses.py)."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,137 @@ def test_course_utils_never_imports_the_tools():
         for path in (ROOT / "course_utils").rglob("*.py")
     }
     assert not {path: mods for path, mods in offenders.items() if mods}
+
+
+PACKAGES = ("course_utils", "course_tools")
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_time_imports(body):
+    """The import statements that run when a module is imported: at module level and in class
+    bodies, including under `if` and `try`, not in functions nor under `if TYPE_CHECKING:`."""
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from _import_time_imports(node.orelse)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                for child in getattr(node, field, []):
+                    yield from _import_time_imports([child])
+
+
+def import_graph(root: Path = ROOT, packages=PACKAGES) -> dict[str, set[str]]:
+    """Each module of `packages` -> the modules of `packages` that importing it imports.
+
+    Importing ``a.b.c`` (or ``from a.b import c``) runs the packages ``a`` and ``a.b`` first, so
+    they count too, except those the importer belongs to: their ``__init__`` has started before
+    any of their modules runs."""
+    paths = {
+        _module_name(path, root): path
+        for package in packages
+        for path in (root / package).rglob("*.py")
+    }
+    graph = {}
+    for module, path in paths.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        imported = set()
+        for node in _import_time_imports(ast.parse(path.read_text(encoding="utf-8")).body):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):
+                    target = ".".join(parts[:i])
+                    if target in paths and not (module + ".").startswith(target + "."):
+                        imported.add(target)
+        graph[module] = imported
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import one another, directly or through others."""
+    reaches = {module: set() for module in graph}
+    for module in graph:
+        stack = list(graph[module])
+        while stack:
+            target = stack.pop()
+            if target not in reaches[module]:
+                reaches[module].add(target)
+                stack.extend(graph.get(target, ()))
+    cycles = {
+        tuple(sorted({module} | {m for m in reaches[module] if module in reaches[m]}))
+        for module in graph
+        if module in reaches[module]
+    }
+    return sorted(list(cycle) for cycle in cycles)
+
+
+def test_no_module_imports_itself_through_others():
+    assert import_cycles(import_graph()) == []
+
+
+def test_the_cycle_rule_finds_an_import_through_a_package(tmp_path):
+    files = {
+        # The cycle that course_utils.variants once had: model code importing a grader's harness,
+        # whose package imports the grader, which imports the model code.
+        "pkg/__init__.py": "",
+        "pkg/model.py": "from pkg.grading.harness import compare\n",
+        "pkg/grading/__init__.py": "from pkg.grading.check import check\n",
+        "pkg/grading/harness.py": "import numpy\n",
+        "pkg/grading/check.py": "from pkg import model\nfrom pkg.grading.harness import compare\n",
+        # Not cycles: an import inside a function, one for type checkers only, and a module
+        # importing a sibling through the package it belongs to.
+        "pkg/late.py": "def f():\n    from pkg import later\n",
+        "pkg/later.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.late\n"
+        "from pkg import late\n",
+        "other/__init__.py": "from other.a import x\n",
+        "other/a.py": "from other.b import y\n",
+        "other/b.py": "import os\n",
+    }
+    for name, source in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    graph = import_graph(tmp_path, ("pkg", "other"))
+    assert graph["pkg.model"] == {"pkg.grading", "pkg.grading.harness"}
+    assert graph["pkg.later"] == {"pkg.late"}
+    assert import_cycles(graph) == [["pkg.grading", "pkg.grading.check", "pkg.model"]]
+
+
+# Each module imported first in a fresh interpreter, and the packages it must not load.
+FIRST_IMPORTS = {
+    "course_utils.variants": ("course_utils.grading", "course_utils.training"),
+    "course_utils.grading": (),
+    "course_utils.training.brief_runs": ("course_utils.grading",),
+}
+
+
+@pytest.mark.parametrize("module", sorted(FIRST_IMPORTS))
+def test_a_module_imports_first_in_a_fresh_interpreter(module):
+    code = (
+        f"import sys\nimport {module}\n"
+        "print('\\n'.join(sorted(name for name in sys.modules if name.startswith('course_'))))"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert module in loaded
+    assert not [name for name in loaded if name.startswith(FIRST_IMPORTS[module])]
 
 
 # Breaches of the rule that the project still has, each (file, what), to be fixed and taken off

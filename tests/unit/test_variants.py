@@ -1,5 +1,6 @@
 """The variants of the residual block: parameter counts, shapes, where the strides and the
-activations sit, the one training protocol, and the check of the learner's blocks."""
+activations sit. (The protocol that trains them: test_brief_runs.py; the check of the learner's
+blocks: test_grading_variants.py.)"""
 
 import keras
 import numpy as np
@@ -193,89 +194,3 @@ def test_basic_block_projects_the_shortcut_only_when_the_shape_changes():
     wider = _block_model(variants.basic_block, (6, 6, 8), 3, (16, 16), 3, "a")
     assert tuple(wider.output.shape) == (None, 6, 6, 16)
     assert tuple(_conv_by_name(wider, "branch1").strides) == (1, 1)
-
-
-TINY_STAGES = ((2, (4, 4), 1, 1), (3, (8, 8), 1, 2))
-
-
-def _tiny_data(m=12, size=32):
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0, 1, (m, size, size, 3)).astype("float32")
-    y = np.eye(6)[rng.integers(0, 6, m)]
-    return x[: m - 4], y[: m - 4], x[m - 4 :], y[m - 4 :]
-
-
-def test_train_briefly_runs_the_protocol_and_reports_it():
-    built = []
-
-    def build():
-        model = variants.build_resnet(
-            TINY_STAGES, variants.basic_block, variants.basic_block, (32, 32, 3), name="tiny"
-        )
-        built.append(model)
-        return model
-
-    result = variants.train_briefly(build, _tiny_data(), epochs=1, seed=3)
-    model = built[0]
-    assert result["name"] == "tiny"
-    assert result["parameters"] == model.count_params()
-    assert len(result["epoch_seconds"]) == 1 and result["seconds_per_epoch"] > 0
-    assert result["n_val"] == 4
-    assert result["val_correct"] == round(result["final_val_accuracy"] * 4)
-    assert result["best_val_accuracy"] == max(result["history"]["val_accuracy"])
-    assert set(result["history"]) == {"accuracy", "loss", "val_accuracy", "val_loss"}
-    assert model.optimizer.learning_rate.numpy() == pytest.approx(variants.LEARNING_RATE)
-    momenta = {
-        layer.momentum for layer in model.layers if isinstance(layer, layers.BatchNormalization)
-    }
-    assert momenta == {variants.BATCHNORM_MOMENTUM}
-    again = variants.train_briefly(build, _tiny_data(), epochs=1, seed=3)
-    assert again["history"] == result["history"]
-
-
-def test_load_split_arrays_scales_and_one_hot_encodes(monkeypatch):
-    x_train = np.full((5, 64, 64, 3), 255, dtype=np.uint8)
-    x_val = np.zeros((2, 64, 64, 3), dtype=np.uint8)
-    y_train, y_val = np.array([[0, 1, 2, 3, 5]]), np.array([[4, 0]])
-    monkeypatch.setattr(
-        variants, "load_validation_split", lambda data_dir=None: (x_train, y_train, x_val, y_val)
-    )
-    data = variants.load_split_arrays()
-    assert data.x_train.dtype == np.float32 and data.x_train.max() == 1.0
-    assert data.x_val.shape == (2, 64, 64, 3) and data.x_val.max() == 0.0
-    np.testing.assert_array_equal(data.y_train.argmax(axis=1), [0, 1, 2, 3, 5])
-    assert data.y_val.shape == (2, 6)
-
-
-@pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
-def test_check_variant_block_passes_the_reference(name, capsys):
-    assert variants.check_variant_block(getattr(variants, name), name)
-    out = capsys.readouterr().out
-    assert out.startswith(f"Your {name} computes what the reference computes:")
-    assert "same outputs with the same weights" in out
-
-
-def test_check_variant_block_names_a_stride_left_on_the_first_1x1(capsys):
-    assert not variants.check_variant_block(resnet.convolutional_block, "convolutional_block_v1_5")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:")
-    assert "The first 1x1 convolution has strides (2, 2)" in out
-
-
-def test_check_variant_block_names_a_relu_after_the_addition(capsys):
-    def with_final_relu(X, f, filters, stage, block):
-        X = variants.preactivation_identity_block(X, f, filters, stage, block)
-        return layers.Activation("relu")(X)
-
-    assert not variants.check_variant_block(with_final_relu, "preactivation_identity_block")
-    assert "A ReLU follows the addition" in capsys.readouterr().out
-
-
-def test_check_variant_block_reports_an_error_without_raising(capsys):
-    def broken(X, f, filters, stage, block):
-        F1, F2 = filters
-        return X
-
-    assert not variants.check_variant_block(broken, "preactivation_identity_block")
-    out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "ValueError" in out
