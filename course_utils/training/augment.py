@@ -133,8 +133,8 @@ def robustness_parameters(m: int, seed: int = 2026) -> dict:
 # Changes beyond the training ranges (rotation up to 45 degrees, scale 0.65-1.1), one at a time.
 OUT_OF_RANGE_PROBES = {
     "rotation": "rotated by 50-70 degrees either way (training: up to 45)",
-    "small": "shrunk to 0.45-0.6 of its size (training: 0.65-1.1)",
-    "crop": "enlarged 1.25-1.45 times and moved by up to 10%, cutting off its edges "
+    "small": "shrunk to 0.45-0.6 of their size (training: 0.65-1.1)",
+    "crop": "enlarged 1.25-1.45 times and moved by up to 10%, cutting off their edges "
     "(training: up to 1.1)",
 }
 
