@@ -25,6 +25,13 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
+def _write_tree(root, files: dict[str, str]) -> None:
+    """Write each source of ``files`` (relative path -> text) under ``root``."""
+    for name, source in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(source)
+
+
 def test_course_utils_never_imports_the_tools():
     offenders = {
         str(path.relative_to(ROOT)): sorted(
@@ -133,9 +140,7 @@ def test_the_cycle_rule_finds_an_import_through_a_package(tmp_path):
         "other/a.py": "from other.b import y\n",
         "other/b.py": "import os\n",
     }
-    for name, source in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(source)
+    _write_tree(tmp_path, files)
     graph = import_graph(tmp_path, ("pkg", "other"))
     assert graph["pkg.model"] == {"pkg.grading", "pkg.grading.harness"}
     assert graph["pkg.later"] == {"pkg.late"}
@@ -328,9 +333,7 @@ def test_the_project_rule_reports_files_and_lines_and_leaves_keras_compat_alone(
         "tests/.venv/lib/site.py": "import tensorflow as tf\ntf._x\n",
         "_ext/_build/page.py": "import tensorflow as tf\ntf._x\n",
     }
-    for name, source in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(source)
+    _write_tree(tmp_path, files)
     assert project_private_uses(tmp_path) == [
         ("scripts/pdf.py", 2, "patches playwright.sync_api.something"),
         ("tests/unit/test_web.py", 4, "uses the private keras._x"),
