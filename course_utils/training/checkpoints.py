@@ -2,7 +2,9 @@
 
 Each epoch is written to `epoch-NNNN.partial/` (model weights, optimizer state, the recipe and
 the history so far) and then renamed to `epoch-NNNN/`; a rename is atomic, so a folder without
-`.partial` is complete. Older epochs are removed once a newer one is complete. Nothing is pickled:
+`.partial` is complete. Older epochs are removed once a newer one is complete: each is first
+renamed back to `epoch-NNNN.partial/`, so a removal cut short never leaves a folder that looks
+complete. Nothing is pickled:
 weights are HDF5, the optimizer state is a NumPy `.npz` read with `allow_pickle=False`, the rest
 is JSON.
 """
@@ -77,8 +79,18 @@ def save_checkpoint(
     _fsync_dir(out_dir)
     for old in out_dir.iterdir():
         if old.name.startswith(CHECKPOINT_PREFIX) and old != final:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_checkpoint(old)
     return final
+
+
+def _remove_checkpoint(folder: Path) -> None:
+    """Delete a checkpoint folder, complete or partial, marking it partial first."""
+    if not folder.name.endswith(PARTIAL_SUFFIX):
+        doomed = folder.with_name(folder.name + PARTIAL_SUFFIX)
+        shutil.rmtree(doomed, ignore_errors=True)
+        os.replace(folder, doomed)
+        folder = doomed
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fsync_dir(path: Path):

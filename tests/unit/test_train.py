@@ -8,6 +8,7 @@ stored one."""
 
 import dataclasses
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,7 +18,8 @@ from training_helpers import TINY, write_signs
 from training_helpers import train_eagerly as _train
 
 from course_utils.data import pipeline as data_pipeline
-from course_utils.training.checkpoints import latest_checkpoint
+from course_utils.training import checkpoints
+from course_utils.training.checkpoints import STATE_FILE, latest_checkpoint
 from course_utils.training.train import TrainOptions, train
 
 
@@ -42,6 +44,34 @@ def test_training_resumes_from_the_last_complete_epoch(signs, tmp_path):
     saved = json.loads((out / "history.json").read_text())
     assert saved["loss"] == history["loss"] and saved["recipe"] == "tiny"
     assert np.isfinite(history["val_accuracy"]).all()
+
+
+def test_a_removal_cut_short_leaves_no_folder_that_looks_complete(signs, tmp_path, monkeypatch):
+    """Killed while deleting the previous epoch's files, training leaves that folder marked
+    partial: resuming never takes a half-deleted checkpoint for a complete one."""
+    out = tmp_path / "run"
+    _train(TINY, out, signs, max_epochs=1)
+
+    def killed_midway(folder, ignore_errors=False):
+        folder = Path(folder)
+        if folder.exists():
+            (folder / STATE_FILE).unlink()
+            raise KeyboardInterrupt("killed while removing " + folder.name)
+
+    monkeypatch.setattr(checkpoints.shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        _train(TINY, out, signs, max_epochs=2)
+    monkeypatch.undo()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "epoch-0001.partial",
+        "epoch-0002",
+        "history.json",
+    ]
+    assert latest_checkpoint(out).name == "epoch-0002"
+
+    _, history = _train(TINY, out, signs)
+    assert len(history["loss"]) == 3
+    assert sorted(p.name for p in out.iterdir()) == ["epoch-0003", "history.json"]
 
 
 def test_resumed_run_continues_the_optimizer_state(signs, tmp_path):
