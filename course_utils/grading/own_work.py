@@ -1,5 +1,6 @@
 """Is the function handed to a grader the learner's own code? It must not be the course's
-reference (`course_utils.resnet`), nor a thin wrapper that calls the reference of the same name."""
+reference (`course_utils.resnet`, or `course_utils.variants` for chapter 9's blocks), nor a thin
+wrapper that calls the reference of the same name."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import types
 from collections.abc import Callable
 
-from course_utils import resnet
+from course_utils import resnet, variants
 
 MAX_DEPTH = 4  # how deep the learner's own helper functions are followed
 LIBRARIES = {"course_utils", "keras", "tensorflow", "numpy"}
@@ -20,16 +21,18 @@ def reference_problem(function: Callable, name: str) -> str | None:
     attributes, its closure and default arguments, and, up to MAX_DEPTH levels, the learner's own
     helper functions and lambdas.
     """
-    reference = getattr(resnet, name)
+    module = resnet if hasattr(resnet, name) else variants
+    reference = getattr(module, name)
+    where = f"{module.__name__}.{name}"
     if _unwrap(function) is reference:
         return (
-            f"{name} is the course's reference implementation (course_utils.resnet.{name}), not "
-            f"your own code: write {name} yourself in the exercise cell, without importing it."
+            f"{name} is the course's reference implementation ({where}), not your own code: "
+            f"write {name} yourself in the exercise cell, without importing it."
         )
     if _calls(function, reference, name, MAX_DEPTH, set()):
         return (
-            f"{name} calls the course's reference implementation (course_utils.resnet.{name}) "
-            f"instead of building the layers itself: write {name} yourself in the exercise cell."
+            f"{name} calls the course's reference implementation ({where}) instead of building "
+            f"the layers itself: write {name} yourself in the exercise cell."
         )
     return None
 

@@ -1,7 +1,6 @@
 """Graders of chapter 9's exercises, the v1.5 convolutional block and the pre-activation identity
-block: `check_variant_block` compares a learner's block with the reference of
-`course_utils.variants`; `check_convolutional_block_v1_5` and `check_preactivation_identity_block`
-are what the chapter's check cells import, like the other graders."""
+block, which the chapter's check cells import like the other graders: each compares a learner's
+block with the reference of `course_utils.variants` on small inputs, through `harness.report`."""
 
 from __future__ import annotations
 
@@ -20,32 +19,29 @@ from course_utils.grading.harness import (
     call_learner,
     fill_weights,
     outputs_in_both_modes,
+    report,
     shape_text,
     weight_signature,
 )
-
-
-def _check(function: Callable, name: str) -> bool:
-    if function is getattr(variants, name):
-        print(
-            f"Test failed: {name} is the course's reference implementation "
-            f"(course_utils.variants.{name}), not your own code: write {name} yourself in the "
-            "exercise cell, without importing it."
-        )
-        return False
-    return check_variant_block(function, name)
+from course_utils.grading.own_work import reference_problem
 
 
 def check_convolutional_block_v1_5(convolutional_block_v1_5: Callable) -> bool:
-    """Grade a learner's ``convolutional_block_v1_5(X, f, filters, stage, block, s=2)``: prints
-    the verdict and returns True when it computes what the reference computes. Never raises."""
-    return _check(convolutional_block_v1_5, "convolutional_block_v1_5")
+    """Grade a learner's ``convolutional_block_v1_5(X, f, filters, stage, block, s=2)``.
+
+    Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
+    Never raises.
+    """
+    return check_variant_block(convolutional_block_v1_5, "convolutional_block_v1_5")
 
 
 def check_preactivation_identity_block(preactivation_identity_block: Callable) -> bool:
-    """Grade a learner's ``preactivation_identity_block(X, f, filters, stage, block)``: prints
-    the verdict and returns True when it computes what the reference computes. Never raises."""
-    return _check(preactivation_identity_block, "preactivation_identity_block")
+    """Grade a learner's ``preactivation_identity_block(X, f, filters, stage, block)``.
+
+    Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
+    Never raises.
+    """
+    return check_variant_block(preactivation_identity_block, "preactivation_identity_block")
 
 
 # The small inputs on which `check_variant_block` compares a block with its reference: distinct
@@ -83,28 +79,27 @@ def check_variant_block(function: Callable, name: str) -> bool:
     "convolutional_block_v1_5") with the reference of `course_utils.variants`.
 
     On small inputs, checks the output shape, the parameter count, and the outputs in inference
-    and training mode when both blocks hold the same weights. Prints one verdict with the numbers
-    compared, or what differs and a hint. Never raises.
+    and training mode when both blocks hold the same weights. Prints ``All tests passed.``, or
+    what differs and a hint; refuses the reference itself. Never raises.
 
     Returns:
         True when the blocks agree on every input.
     """
-    try:
-        lines = [_compare_block(function, name, *case) for case in _CHECK_INPUTS[name]]
-    except GradingFailure as failure:
-        print(f"Not yet: {failure}")
-        return False
-    except Exception as error:
-        print(f"Not yet: the check stopped with {type(error).__name__}: {error}")
-        return False
-    print(f"Your {name} computes what the reference computes:")
-    for line in lines:
-        print("  " + line)
-    return True
+    return report(lambda: _check_variant(function, name))
 
 
-def _compare_block(function, name, input_shape, f, filters, s) -> str:
-    """One comparison; returns the line that describes it, or raises GradingFailure."""
+def _check_variant(function: Callable, name: str) -> None:
+    if not callable(function):
+        raise GradingFailure(f"{name} is {type(function).__name__}, not a function.")
+    problem = reference_problem(function, name)
+    if problem:
+        raise GradingFailure(problem)
+    for case in _CHECK_INPUTS[name]:
+        _compare_block(function, name, *case)
+
+
+def _compare_block(function, name, input_shape, f, filters, s) -> None:
+    """One comparison; raises GradingFailure, naming the input, when the blocks differ."""
     args = (f, list(filters), 2, "a") + (() if s is None else (s,))
     described = f"input {shape_text((None, *input_shape))}, f={f}, filters={list(filters)}"
     described += "" if s is None else f", s={s}"
@@ -115,7 +110,9 @@ def _compare_block(function, name, input_shape, f, filters, s) -> str:
     try:
         outputs = call_learner(function, inputs, *args, what=name, signature=_SIGNATURES[name])
     except LearnerFailure as failure:
-        raise GradingFailure(f"{described}: {failure}") from None
+        advice = _ORDER_HINTS[name]
+        hint = "" if failure.explained else f"\nHint: {advice[0].upper()}{advice[1:]}"
+        raise GradingFailure(f"{described}: {failure}{hint}") from None
     model = as_model(inputs, outputs, name)
 
     expected_shape = tuple(reference.output.shape)
@@ -146,10 +143,6 @@ def _compare_block(function, name, input_shape, f, filters, s) -> str:
             f"{described}: with the same weights as the reference, the block computes different "
             f"outputs.\nHint: {hint}"
         )
-    return (
-        f"{described}: output {shape_text(expected_shape)}, "
-        f"{model.count_params():,} parameters, same outputs with the same weights"
-    )
 
 
 def _wiring_hint(model: keras.Model, name: str, F1: int) -> str:

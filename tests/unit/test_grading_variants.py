@@ -1,5 +1,6 @@
 """The check of chapter 9's blocks (course_utils.grading.variants): it passes a learner's copy of
-the reference with the verdict chapter 9 stores, names the usual mistakes, and never raises."""
+the reference with the verdict every chapter prints, refuses the reference and wrappers around it,
+shows what the learner's block prints, names the usual mistakes, and never raises."""
 
 import inspect
 
@@ -15,24 +16,8 @@ from course_utils.grading import (
 )
 from course_utils.grading.variants import check_variant_block
 
-# What chapter 9's check cells print for a correct block (their stored outputs, which nbval
-# compares).
-PASSED_OUTPUT = {
-    "convolutional_block_v1_5": (
-        "Your convolutional_block_v1_5 computes what the reference computes:\n"
-        "  input (m, 6, 5, 3), f=3, filters=[4, 2, 7], s=2: output (m, 3, 3, 7), 219 parameters, "
-        "same outputs with the same weights\n"
-        "  input (m, 7, 7, 5), f=3, filters=[3, 6, 4], s=3: output (m, 3, 3, 4), 306 parameters, "
-        "same outputs with the same weights\n"
-    ),
-    "preactivation_identity_block": (
-        "Your preactivation_identity_block computes what the reference computes:\n"
-        "  input (m, 5, 4, 6), f=3, filters=[2, 3, 6]: output (m, 5, 4, 6), 139 parameters, "
-        "same outputs with the same weights\n"
-        "  input (m, 4, 6, 5), f=2, filters=[3, 4, 5]: output (m, 4, 6, 5), 143 parameters, "
-        "same outputs with the same weights\n"
-    ),
-}
+# What chapter 9's check cells print for a correct block, like every other chapter's checks.
+PASSED_OUTPUT = "All tests passed.\n"
 GRADERS = {
     "convolutional_block_v1_5": check_convolutional_block_v1_5,
     "preactivation_identity_block": check_preactivation_identity_block,
@@ -47,16 +32,10 @@ def _learner_copy(name):
 
 
 @pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
-def test_check_variant_block_passes_the_reference(name, capsys):
-    assert check_variant_block(getattr(variants, name), name)
-    assert capsys.readouterr().out == PASSED_OUTPUT[name]
-
-
-@pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
 def test_the_chapter_grader_passes_a_learner_copy_with_the_stored_verdict(name, capsys):
     keras.backend.clear_session()
     assert GRADERS[name](_learner_copy(name))
-    assert capsys.readouterr().out == PASSED_OUTPUT[name]
+    assert capsys.readouterr().out == PASSED_OUTPUT
 
 
 @pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
@@ -70,13 +49,15 @@ def test_the_chapter_grader_refuses_the_reference_itself(name, capsys):
 def test_check_variant_block_names_a_stride_left_on_the_first_1x1(capsys):
     assert not check_variant_block(resnet.convolutional_block, "convolutional_block_v1_5")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:")
+    assert out.startswith("Test failed:")
     assert "The first 1x1 convolution has strides (2, 2)" in out
 
 
 def test_check_variant_block_names_a_relu_after_the_addition(capsys):
+    learner_block = _learner_copy("preactivation_identity_block")
+
     def with_final_relu(X, f, filters, stage, block):
-        X = variants.preactivation_identity_block(X, f, filters, stage, block)
+        X = learner_block(X, f, filters, stage, block)
         return layers.Activation("relu")(X)
 
     assert not check_variant_block(with_final_relu, "preactivation_identity_block")
@@ -90,4 +71,46 @@ def test_check_variant_block_reports_an_error_without_raising(capsys):
 
     assert not check_variant_block(broken, "preactivation_identity_block")
     out = capsys.readouterr().out
-    assert out.startswith("Not yet:") and "ValueError" in out
+    assert out.startswith("Test failed:") and "ValueError" in out
+
+
+@pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
+def test_a_wrapper_around_the_reference_is_refused(name, capsys):
+    reference = getattr(variants, name)
+
+    def wrapper(*args):
+        return reference(*args)
+
+    assert not GRADERS[name](wrapper)
+    assert capsys.readouterr().out.startswith(
+        f"Test failed: {name} calls the course's reference implementation "
+        f"(course_utils.variants.{name})"
+    )
+
+
+def test_what_the_learner_block_prints_is_shown_before_the_verdict(capsys):
+    learner_block = _learner_copy("preactivation_identity_block")
+
+    def printing(X, f, filters, stage, block):
+        print("shape in:", tuple(X.shape))
+        return learner_block(X, f, filters, stage, block)
+
+    assert check_preactivation_identity_block(printing)
+    assert capsys.readouterr().out == (
+        "Your function printed:\n    shape in: (None, 5, 4, 6)\nAll tests passed.\n"
+    )
+
+
+def test_the_stride_on_both_convolutions_gets_the_hint_where_the_strides_go(capsys):
+    source = inspect.getsource(variants.convolutional_block_v1_5)
+    # The learner moves the stride to the f x f convolution but leaves it on the first 1x1 too.
+    both = source.replace(
+        'strides=(1, 1),\n        padding="valid"', 'strides=(s, s),\n        padding="valid"', 1
+    )
+    assert both != source
+    namespace = {"layers": layers, "glorot_uniform": glorot_uniform}
+    exec(both, namespace)
+    assert not check_convolutional_block_v1_5(namespace["convolutional_block_v1_5"])
+    out = capsys.readouterr().out
+    assert out.startswith("Test failed:")
+    assert "Hint:" in out and "the first 1x1 convolution has strides (1, 1)" in out
