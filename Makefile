@@ -43,15 +43,16 @@ book: data web-assets
 ## Every test: lint, the nitpicky book build, then one pytest run shared by PYTEST_WORKERS processes
 ## (pytest-xdist; each chapter, test module and test class goes whole to one process, chapters first):
 ## nbval over every chapter, the unit, system and browser tests, and the benchmarks' own tests.
-## COURSE_QUICK=1 is read by tests/conftest.py alone, never by a chapter: every notebook kernel of the
-## run then gets a start-up file that installs course_tools.quick_training (fit trains one epoch of
-## 32 samples, eagerly), so that chapters which train for minutes run in seconds (docs/testing.md).
+## nbval runs a copy of the chapters in $(BRIEF_BOOK) whose training is brief: papermill's parameters
+## (EPOCHS=1, TRAINING_IMAGES=32) injected by course_tools.brief_chapters (docs/testing.md).
 PYTEST_WORKERS ?= 2
+BRIEF_BOOK := _build/brief-book
 test: data web-assets browser-packages
 	$(BIN)/ruff check .
 	$(MAKE) book-check
-	COURSE_QUICK=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope \
-		--no-loadscope-reorder book tests benchmarks --nbval --nbval-current-env -p no:cacheprovider
+	$(BIN)/python -m course_tools.brief_chapters --out $(BRIEF_BOOK)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
+		$(BRIEF_BOOK) tests benchmarks --nbval --nbval-current-env -p no:cacheprovider
 
 ## The fast tier: unit tests only (no notebook, no subprocess, no browser).
 unit: data

@@ -8,9 +8,9 @@ own copy), the folder of its sockets and a HOME of its own.
 `course_tools.grade_class` gives nbgrader: the limits, the HOME folder, and
 COURSE_REQUIRE_SANDBOX=1 to refuse to run without bubblewrap.
 
-The kernel trains quickly (`course_tools.quick_training`: at most one epoch of 32 samples per
-``fit``): grades come from the check cells, and a chapter in which the learner trains ResNet-50 for
-minutes is graded in seconds. Its IPython folder, in its HOME, holds the start-up file that does it.
+The kernel is an ordinary IPython kernel. A chapter in which the learner trains ResNet-50 for
+minutes is graded with papermill's parameters injected into the submission's copy
+(`course_tools.brief_chapters`), so that it trains one short epoch.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from course_tools import quick_training, sandbox
+from course_tools import sandbox
 
 KERNEL_NAME = "course-grading"
 HOME_ENV = "COURSE_SANDBOX_HOME"
@@ -56,7 +56,6 @@ def main(argv: list[str]) -> int:
     home = Path(os.environ.get(HOME_ENV) or Path.cwd() / ".home")
     home.mkdir(parents=True, exist_ok=True)
     os.environ["IPYTHONDIR"] = str(home / ".ipython")
-    quick_training.write_startup_file(os.environ["IPYTHONDIR"])
     command = [sys.executable, "-m", "ipykernel_launcher", *argv]
     writable = [Path.cwd(), *socket_folders(connection_file)]
     warning = sandbox.sandbox_warning()

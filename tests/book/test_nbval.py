@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import classroom
+from course_tools import brief_chapters, classroom
 from course_tools.notebooks import BOOK_DIR, read_notebook
 from course_tools.student_version import write_student_version
 
@@ -77,7 +77,8 @@ def results_of(results, notebook: str) -> dict[int, CellResult]:
 def nbval_results(tmp_path_factory):
     """One ``pytest --nbval`` run over the student version of the chapters with exercises.
 
-    The instructor chapters themselves are run by the test command's ``pytest --nbval book``.
+    The instructor chapters themselves are run by the test command's ``pytest --nbval``, on the
+    copy of `course_tools.brief_chapters`.
     """
     folder = tmp_path_factory.mktemp("nbval")
     write_student_version(BOOK_DIR, folder / "student")
@@ -85,6 +86,8 @@ def nbval_results(tmp_path_factory):
     for path in (folder / "student").glob("*.ipynb"):
         if path.name not in graded:
             path.unlink()  # identical to the instructor's chapter
+        else:  # as the test command runs the instructor's chapters: training briefly
+            brief_chapters.inject(path, path, brief_chapters.BRIEF)
     return run_nbval(folder, ["student"])
 
 

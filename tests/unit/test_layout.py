@@ -171,29 +171,13 @@ def test_a_module_imports_first_in_a_fresh_interpreter(module):
     assert not [name for name in loaded if name.startswith(FIRST_IMPORTS[module])]
 
 
-# Breaches of the rule that the project still has, each (file, what), to be fixed and taken off
-# this list; nothing is added to it. Quick training (the tests' and class grading's short fits)
-# replaces keras.Model.fit and .evaluate in the kernels it runs and waits for Keras's import with
-# a finder on sys.meta_path: Keras has no public hook for either.
-KNOWN_BREACHES = {
-    ("course_tools/quick_training.py", "patches keras.Model.<attribute> (setattr)"),
-    ("course_tools/quick_training.py", "patches keras.Model.<attribute> (delattr)"),
-    ("course_tools/quick_training.py", "changes the import system (sys.meta_path.insert)"),
-    ("course_tools/quick_training.py", "changes the import system (sys.meta_path.remove)"),
-}
-
-
 def test_private_attributes_are_reached_only_through_keras_compat():
-    uses = project_private_uses()
-    new = [
-        f"{path}:{line}: {what}" for path, line, what in uses if (path, what) not in KNOWN_BREACHES
-    ]
-    assert not new, (
+    uses = [f"{path}:{line}: {what}" for path, line, what in project_private_uses()]
+    assert not uses, (
         "private attributes of other packages used, or a library or the import system patched "
-        "(use a public API; where Keras has none, course_utils/keras_compat.py):\n" + "\n".join(new)
+        "(use a public API; where Keras has none, course_utils/keras_compat.py):\n"
+        + "\n".join(uses)
     )
-    fixed = KNOWN_BREACHES - {(path, what) for path, _, what in uses}
-    assert not fixed, f"fixed: take {sorted(fixed)} off KNOWN_BREACHES in {__file__}"
 
 
 def test_the_project_has_python_files_to_check():
@@ -201,7 +185,7 @@ def test_the_project_has_python_files_to_check():
     assert {
         "course_utils/keras_compat.py",
         "course_utils/data/paths.py",
-        "course_tools/quick_training.py",
+        "course_tools/brief_chapters.py",
         "tests/unit/test_layout.py",
         "benchmarks/bench_resnet.py",
         "scripts/book_pdf.py",
