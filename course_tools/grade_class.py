@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_tools import brief_chapters, classroom, grading_kernel, sandbox
+from course_tools import brief_chapters, classroom, grading_kernel, regrade, sandbox
 from course_tools.notebooks import BOOK_DIR, read_notebook
 
 DEFAULT_COURSE = Path("class")
@@ -177,12 +177,6 @@ def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limi
     graded = course / "autograded" / student / assignment / chapter.name
     if not graded.is_file():
         return Verdict(submission, student, assignment, reasons=(_why_not_graded(log, limits),))
-    feedback = classroom.nbgrader(
-        course, "generate_feedback", assignment, "--student", student, "--force"
-    )
-    if feedback.returncode != 0:
-        print(f"warning: no feedback file for {student}:\n{feedback.stderr}", file=sys.stderr)
-    score, max_score = _points(course, chapter.name, assignment, student)
     nb = read_notebook(graded)
     checks = classroom.test_cells(nb)
     reasons = [_reason(cell) for cell in checks if _failed(cell)]
@@ -193,8 +187,66 @@ def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limi
         for cell in classroom.test_cells(instructors)
         if cell.metadata["nbgrader"]["grade_id"] not in found
     ]
+    passed_in_kernel = [
+        cell.metadata["nbgrader"]["grade_id"] for cell in checks if not _failed(cell)
+    ]
+    overruled = _regrade_outside(read_notebook(submission), passed_in_kernel, limits)
+    _record_overruled(course, chapter.name, assignment, student, overruled)
+    reasons += overruled.values()
+    feedback = classroom.nbgrader(
+        course, "generate_feedback", assignment, "--student", student, "--force"
+    )
+    if feedback.returncode != 0:
+        print(f"warning: no feedback file for {student}:\n{feedback.stderr}", file=sys.stderr)
+    score, max_score = _points(course, chapter.name, assignment, student)
     reasons += _resource_problems(nb, limits, timeout_s)
     return Verdict(submission, student, assignment, score, max_score, tuple(reasons))
+
+
+def _regrade_outside(submitted, checks: list[str], limits: sandbox.Limits) -> dict[str, str]:
+    """Grade the exercise of each check in ``checks`` again outside the notebook's kernel
+    (`course_tools.regrade`), from the submitted notebook's exercise cell alone.
+
+    Returns:
+        {check: reason} for the checks whose exercise fails there.
+    """
+    overruled = {}
+    for check in checks:
+        exercise = regrade.EXERCISES[check]
+        sources = regrade.exercise_sources(submitted, exercise.cell)
+        if len(sources) != 1:
+            overruled[check] = (
+                f"the notebook has {len(sources)} exercise cells {exercise.cell}, not one: copy "
+                "the chapter's exercise cell back and write your code in it alone"
+            )
+            continue
+        source = sources[0]
+        result = regrade.regrade(check, source, limits)
+        if not result.passed:
+            overruled[check] = f"{exercise.cell}, graded outside the notebook: {result.message}"
+    return overruled
+
+
+def _record_overruled(
+    course: Path, notebook: str, assignment: str, student: str, overruled: dict[str, str]
+) -> None:
+    """In the gradebook, no points for each overruled check, with the reason as the comment of
+    its exercise cell (nbgrader's manual grading fields, which its feedback shows)."""
+    if not overruled:
+        return
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        name = Path(notebook).stem
+        for check, reason in overruled.items():
+            gradebook.find_grade(check, name, assignment, student).manual_score = 0.0
+            cell = regrade.EXERCISES[check].cell
+            try:
+                comment = gradebook.find_comment(cell, name, assignment, student)
+            except MissingEntry:
+                continue
+            comment.manual_comment = f"Graded again outside the notebook: {reason}"
+        gradebook.db.commit()
 
 
 def _resource_problems(nb, limits: sandbox.Limits, timeout_s: int) -> list[str]:

@@ -86,6 +86,33 @@ except OSError as error:
 """
 
 
+# A cell that replaces the graders in course_utils.grading's modules: the restored check cell then
+# imports the replacement, inside the learner's kernel.
+REPLACE_THE_GRADERS = """
+
+import course_utils.grading as grading
+import course_utils.grading.blocks as blocks
+
+
+def always_passes(function):
+    print("All tests passed.")
+    return True
+
+
+grading.check_identity_block = always_passes
+blocks.check_identity_block = always_passes
+"""
+
+
+def _with_exercise_file(path: Path, source: str) -> Path:
+    """The notebook at ``path`` with ``source`` in its exercise cell, written back."""
+    nb = read_notebook(path)
+    ((_, cell),) = list(exercise_cells(nb))
+    cell.source = source
+    write_notebook_atomic(nb, path)
+    return path
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -125,6 +152,11 @@ def graded_class(tmp_path_factory):
             '    print("All tests passed.")\n    return True\n'
         ),
     )
+    hand_in("replaces-the-graders", with_exercise(NO_SKIP + REPLACE_THE_GRADERS))
+    hand_in("replaces-the-graders-elsewhere", with_cell_before_check(REPLACE_THE_GRADERS))
+    submissions["replaces-the-graders-elsewhere"] = _with_exercise_file(
+        submissions["replaces-the-graders-elsewhere"], NO_SKIP
+    )
     before = {path: digest(path) for path in PROTECTED}
     other = submissions["honest"]
     other_before = digest(other)
@@ -141,9 +173,10 @@ def graded_class(tmp_path_factory):
 class TestGradingAClass:
     def test_the_instructors_chapters_and_an_honest_learner_pass(self, graded_class):
         verdicts = graded_class["verdicts"]
-        for learner in ["instructor-02", "instructor-03", "instructor-04", "honest"]:
+        instructors = [f"instructor-{p.name[:2]}" for p in classroom.graded_chapters()]
+        for learner in [*instructors, "honest"]:
             assert verdicts[learner].passed, verdicts[learner]
-            assert (verdicts[learner].score, verdicts[learner].max_score) == (1, 1)
+            assert verdicts[learner].score == verdicts[learner].max_score >= 1
 
     def test_a_wrong_block_fails_with_the_graders_hint(self, graded_class):
         verdict = graded_class["verdicts"]["no-skip"]
@@ -160,6 +193,37 @@ class TestGradingAClass:
         verdict = graded_class["verdicts"]["fakes-the-check"]
         assert not verdict.passed and verdict.score == 0
         assert "skip connection is missing" in verdict.reasons[0]
+
+    def test_replacing_the_graders_in_the_exercise_cell_fails_outside_the_notebook(
+        self, graded_class
+    ):
+        verdict = graded_class["verdicts"]["replaces-the-graders"]
+        assert not verdict.passed and verdict.score == 0, verdict
+        (reason,) = verdict.reasons
+        assert reason.startswith("identity_block, graded outside the notebook: the exercise cell")
+        assert "`import course_utils.grading`: an exercise cell imports only from keras" in reason
+
+    def test_replacing_the_graders_elsewhere_fails_on_the_wrong_block(self, graded_class):
+        verdict = graded_class["verdicts"]["replaces-the-graders-elsewhere"]
+        assert not verdict.passed and verdict.score == 0, verdict
+        assert "graded outside the notebook" in verdict.reasons[0]
+        assert "skip connection is missing" in verdict.reasons[0]
+
+    def test_an_overruled_check_has_no_points_and_its_reason_in_the_feedback(self, graded_class):
+        from nbgrader.api import Gradebook
+
+        url = f"sqlite:///{graded_class['course'] / 'gradebook.db'}"
+        with Gradebook(url) as gradebook:
+            grade = gradebook.find_grade(
+                "check_identity_block", "02_identity_block", "02_identity_block",
+                "replaces-the-graders-elsewhere",
+            )  # fmt: skip
+            assert (grade.auto_score, grade.score) == (1.0, 0.0)
+        feedback = (
+            graded_class["course"] / "feedback" / "replaces-the-graders-elsewhere"
+            / "02_identity_block" / "02_identity_block.html"
+        ).read_text()  # fmt: skip
+        assert "Graded again outside the notebook" in feedback
 
     def test_a_submission_cannot_change_the_course_the_gradebook_or_another_submission(
         self, graded_class
