@@ -6,10 +6,12 @@ from course_utils.data.split import CLASSES, N_TEST_SIGNERS, N_VALIDATION_SIGNER
 from course_utils.questions import Answer
 from course_utils.resnets_utils import convert_to_one_hot
 
+QUESTION_VALIDATION_SIGNERS = 40  # question 1.1's, not the split's N_VALIDATION_SIGNERS
 
-def images_left_to_train_on() -> int:
+
+def images_left_to_train_on(validation_signers: int = QUESTION_VALIDATION_SIGNERS) -> int:
     """The training images minus one image of each class for every validation signer."""
-    return len(CLASSES) * TRAIN_PER_CLASS - N_VALIDATION_SIGNERS * len(CLASSES)
+    return len(CLASSES) * TRAIN_PER_CLASS - validation_signers * len(CLASSES)
 
 
 def validation_targets_shape() -> tuple[int, int]:
@@ -18,9 +20,10 @@ def validation_targets_shape() -> tuple[int, int]:
     return convert_to_one_hot(labels, len(CLASSES)).T.shape
 
 
-def constant_guess_test_accuracy() -> float:
-    """The test accuracy of always answering one digit: that digit's share of the test set."""
-    return N_TEST_SIGNERS / (N_TEST_SIGNERS * len(CLASSES))
+def one_digit_always_wrong_test_accuracy() -> float:
+    """The test accuracy of a model wrong on every image of one digit and right on the others:
+    the other digits' share of the test set (each test signer shows each digit once)."""
+    return (len(CLASSES) - 1) * N_TEST_SIGNERS / (N_TEST_SIGNERS * len(CLASSES))
 
 
 ANSWERS = {
@@ -34,7 +37,7 @@ ANSWERS = {
         "column per class.",
     ),
     "1.3": Answer(
-        expected=constant_guess_test_accuracy,
+        expected=one_digit_always_wrong_test_accuracy,
         hint="how many of the 120 test images show a 3? Answer with a fraction, not a percentage.",
         rel_tol=0.03,
     ),

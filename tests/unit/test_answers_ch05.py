@@ -5,7 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from course_utils.answers.ch05 import initial_weight_left, smoothed_target, steps_per_epoch
+from course_utils.answers.ch05 import (
+    initial_weight_left,
+    smallest_smoothed_loss,
+    smoothed_target,
+    steps_per_epoch,
+)
 from course_utils.questions import answer_is_right, check_answer
 
 
@@ -22,10 +27,10 @@ def test_steps_per_epoch_is_the_number_of_batches_keras_takes():
 
 
 def test_initial_weight_is_what_a_batchnorm_layer_keeps():
-    layer = keras.layers.BatchNormalization(momentum=0.99)
+    layer = keras.layers.BatchNormalization(momentum=0.95)
     layer.build((None, 1))
     batch = np.ones((4, 1), "float32")
-    for _ in range(29 * 5):
+    for _ in range(29 * 2):
         layer(batch, training=True)
     moving_mean = float(keras.ops.convert_to_numpy(layer.moving_mean)[0])
     # The mean moves from 0 towards 1; what is left of 0's weight is 1 - moving_mean.
@@ -44,12 +49,23 @@ def test_smoothed_target_is_keras_label_smoothing():
     assert np.isclose(smoothed_target(), 0.9 + 0.1 / 6)
 
 
+def test_the_smallest_smoothed_loss_is_keras_loss_at_the_smoothed_targets():
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    y_true = np.eye(6, dtype="float32")[[0]]
+    targets = np.full((1, 6), 0.1 / 6, "float32")
+    targets[0, 0] = smoothed_target()
+    assert np.isclose(float(loss(y_true, targets)), smallest_smoothed_loss(), rtol=1e-4)
+    shifted = targets.copy()
+    shifted[0, 0], shifted[0, 1] = targets[0, 0] - 0.01, targets[0, 1] + 0.01
+    assert float(loss(y_true, shifted)) > smallest_smoothed_loss()
+
+
 def test_keys_accept_the_answers(capsys):
-    assert answer_is_right("5.1", 29)
-    assert not answer_is_right("5.1", 28)
-    assert answer_is_right("5.2", 0.233)
-    assert not answer_is_right("5.2", 0.181)
-    assert answer_is_right("5.3", 0.917)
-    assert not answer_is_right("5.3", 0.9)
-    check_answer("5.2", 0.181)
-    assert "0.23" not in capsys.readouterr().out
+    assert answer_is_right("5.1", 15)
+    assert not answer_is_right("5.1", 29)
+    assert answer_is_right("5.2", 0.051)
+    assert not answer_is_right("5.2", 0.233)
+    assert answer_is_right("5.3", 0.421)
+    assert not answer_is_right("5.3", 0.0)
+    check_answer("5.2", 0.233)
+    assert "0.051" not in capsys.readouterr().out
