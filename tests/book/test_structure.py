@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -181,3 +182,35 @@ def test_resnet50_chapter_prints_the_parameter_counts_and_compares_them():
     assert re.search(r"Total params:\s+23,600,006", text)
     assert re.search(r"Trainable params:\s+23,546,886", text)
     assert re.search(r"Non-trainable params:\s+53,120", text)
+
+
+def _layers_found_by_a_written_name(source: str) -> list[str]:
+    """The ``model.get_layer("...")`` calls of ``source``: a layer of the learner's ``model``
+    looked up by a name written in the chapter."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get_layer"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "model"
+            and node.args
+            and isinstance(node.args[0], ast.Constant | ast.JoinedStr)
+        ):
+            found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.parametrize("name", CHAPTERS[3:])
+def test_no_cell_finds_a_layer_of_the_learners_model_by_a_written_name(name):
+    """The checks compare layers and outputs, not names: a learner's blocks may name their layers
+    otherwise, and the cells after the checks must still run."""
+    nb = _notebook(name)
+    found = [
+        call
+        for cell in nb.cells
+        if cell.cell_type == "code" and "exercise" not in cell_tags(cell)
+        for call in _layers_found_by_a_written_name(cell_source(cell))
+    ]
+    assert not found, found
