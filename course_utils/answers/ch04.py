@@ -32,7 +32,9 @@ def dense_inputs(size: int = 128) -> int:
 ANSWERS = {
     "4.1": Answer(
         stage5_shape,
-        hint="128 -> 64 after the 7x7 convolution, 31 after the max pooling; then 31, 16, 8, 4.",
+        hint="follow the side step by step: (n + 2 * 3 - 7) // 2 + 1 after the 7x7 convolution, "
+        "(n - 3) // 2 + 1 after the max pooling, then halve it, rounding up, in stages 3, 4 and "
+        "5; the channels are stage 5's last filters.",
     ),
     "4.2": Answer(
         lambda: parameters(10),
@@ -40,5 +42,8 @@ ANSWERS = {
         "per class.",
         rel_tol=0.0,
     ),
-    "4.3": Answer(dense_inputs, hint="stage 5 gives 4x4x2048; the 2x2 pooling halves each side."),
+    "4.3": Answer(
+        dense_inputs,
+        hint="take your answer to 4.1; the 2x2 pooling halves each side, the channels stay.",
+    ),
 }
