@@ -37,6 +37,8 @@ INFRASTRUCTURE_WORDS = {
     "unpickl": r"unpickl",
     "2-core": r"\b(2|two)[\s-]+cores?\b",
     "slow machine": r"\bslow(er)?\s+machines?\b",
+    "formatter directive": r"#\s*fmt:\s*(skip|off|on)\b",
+    "injected parameters": r"injected[\s-]+parameters",
 }
 # A match right after what this matches is an ordinary word: "95% CI" is a confidence interval.
 ORDINARY_AFTER = {"CI": r"\d%\s*$"}
@@ -122,6 +124,7 @@ def test_the_word_list_finds_what_it_should_and_leaves_ordinary_words():
         "COURSE_QUICK",
         "quick mode",
     }
+    assert words("x = 1  # fmt: skip") == {"formatter directive"}
     assert words("see tests/book and nbval, as CI does, on a 2-core slow machine") == {
         "tests/",
         "nbval",
