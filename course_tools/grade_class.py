@@ -16,6 +16,8 @@ course (see `course_tools.classroom`); this command prepares it, puts each submi
 * each submission's kernel runs in its own sandbox (`course_tools.sandbox`): the project, the other
   submissions, the gradebook and /tmp read-only, its own HOME and TMPDIR, no network, limited
   CPU time and memory; a submission that crashes, hangs or runs out of memory fails with the reason;
+* a learner's chapters are graded in order, and each later chapter gets the ``my_resnet.py`` that
+  their earlier ones saved (chapter 04 builds on their own blocks);
 * a chapter that trains (05, 09) trains briefly: `course_tools.brief_chapters` injects papermill's
   parameters (one epoch on 32 images) into the copy in ``submitted/``, not into the learner's file;
 * the command prints one line per submission as soon as it is graded, ``PASSED path (2/2
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from course_tools import brief_chapters, classroom, grading_kernel, regrade, sandbox
 from course_tools.notebooks import BOOK_DIR, read_notebook
+from course_utils.my_code import MY_CODE_FILE
 
 DEFAULT_COURSE = Path("class")
 
@@ -70,7 +73,8 @@ class Verdict:
 
 def student_names(submissions: list[Path], given: list[str] | None) -> list[str]:
     """One nbgrader student id per submission: ``given`` in order, else the folder holding each
-    notebook; a name used twice gets ``-2``, ``-3``... ."""
+    notebook. A learner may hand in several chapters; a name used twice for the same chapter gets
+    ``-2``, ``-3``... ."""
     if given:
         if len(given) != len(submissions):
             raise SubmissionError(
@@ -83,9 +87,10 @@ def student_names(submissions: list[Path], given: list[str] | None) -> list[str]
     cleaned = [re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "learner" for name in names]
     seen: Counter = Counter()
     unique = []
-    for name in cleaned:
-        seen[name] += 1
-        unique.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    for name, path in zip(cleaned, submissions, strict=True):
+        seen[name, Path(path).name] += 1
+        count = seen[name, Path(path).name]
+        unique.append(name if count == 1 else f"{name}-{count}")
     return unique
 
 
@@ -130,21 +135,47 @@ def grade(
     warning = sandbox.sandbox_warning()
     if warning:
         print(f"warning: {warning}", file=sys.stderr, flush=True)
-    verdicts = []
-    for submission, student, chapter in zip(submissions, names, chapters, strict=True):
-        verdict = _grade_one(course, submission, student, chapter, limits, cell_timeout_s)
-        verdicts.append(verdict)
+    verdicts: list[Verdict | None] = [None] * len(submissions)
+    # In the chapters' order, so that a learner's earlier chapters are graded first and their
+    # saved functions (my_resnet.py) are there for the later ones.
+    for i in sorted(range(len(submissions)), key=lambda i: graded.index(chapters[i])):
+        earlier = _earlier_work(course, names[i], chapters[i], graded)
+        verdict = _grade_one(
+            course, submissions[i], names[i], chapters[i], limits, cell_timeout_s, earlier
+        )
+        verdicts[i] = verdict
         if on_verdict is not None:
             on_verdict(verdict)
     return verdicts
 
 
-def _grade_one(course: Path, submission: Path, student: str, chapter: Path, limits, timeout_s):
+def _earlier_work(course: Path, student: str, chapter: Path, graded: list[Path]) -> Path | None:
+    """The learner's ``my_resnet.py`` as the grading of their latest earlier chapter left it
+    (its passing checks save their functions there), or None."""
+    for earlier in reversed(graded[: graded.index(chapter)]):
+        assignment = classroom.assignment_name(earlier)
+        path = course / "autograded" / student / assignment / MY_CODE_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def _grade_one(
+    course: Path,
+    submission: Path,
+    student: str,
+    chapter: Path,
+    limits,
+    timeout_s,
+    earlier_work: Path | None = None,
+):
     assignment = classroom.assignment_name(chapter)
     instructors = read_notebook(chapter)
     folder = course / "submitted" / student / assignment
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    if earlier_work is not None:  # the learner's own functions, as their chapters left them
+        shutil.copyfile(earlier_work, folder / MY_CODE_FILE)
     try:  # a chapter that trains does so briefly: its checks grade, not its accuracy
         brief_chapters.inject(submission, folder / chapter.name, brief_chapters.BRIEF)
     except Exception:  # unreadable here: nbgrader gives the reason

@@ -125,13 +125,15 @@ def graded_class(tmp_path_factory):
     course = root / "course"
     submissions: dict[str, Path] = {}
 
-    def hand_in(learner: str, nb, name: str = CHAPTER) -> None:
+    def hand_in(learner: str, nb, name: str = CHAPTER, key: str | None = None) -> None:
         path = root / "submissions" / learner / name
         write_notebook_atomic(nb, path)
-        submissions[learner] = path
+        submissions[key or learner] = path
 
-    for name in sorted(p.name for p in classroom.graded_chapters()):
-        hand_in(f"instructor-{name[:2]}", chapter(name), name)
+    # The instructor hands in every graded chapter, last first: graded in the chapters' order,
+    # each later chapter builds on the functions the earlier ones saved.
+    for name in sorted((p.name for p in classroom.graded_chapters()), reverse=True):
+        hand_in("instructor", chapter(name), name, key=f"instructor/{name[:2]}")
     hand_in("honest", with_exercise(inspect.getsource(resnet.identity_block)))
     hand_in("no-skip", with_exercise(NO_SKIP))
     hand_in(
@@ -161,7 +163,8 @@ def graded_class(tmp_path_factory):
     other = submissions["honest"]
     other_before = digest(other)
     hand_in("tamperer", with_cell_before_check(tampering(course, other)))
-    verdicts = {v.student: v for v in grade(list(submissions.values()), course)}
+    graded = grade(list(submissions.values()), course)
+    verdicts = dict(zip(submissions, graded, strict=True))
     return {
         "course": course,
         "verdicts": verdicts,
@@ -173,10 +176,23 @@ def graded_class(tmp_path_factory):
 class TestGradingAClass:
     def test_the_instructors_chapters_and_an_honest_learner_pass(self, graded_class):
         verdicts = graded_class["verdicts"]
-        instructors = [f"instructor-{p.name[:2]}" for p in classroom.graded_chapters()]
+        instructors = [f"instructor/{p.name[:2]}" for p in classroom.graded_chapters()]
         for learner in [*instructors, "honest"]:
             assert verdicts[learner].passed, verdicts[learner]
             assert verdicts[learner].score == verdicts[learner].max_score >= 1
+
+    def test_a_later_chapter_is_graded_with_the_learners_own_earlier_functions(self, graded_class):
+        course = graded_class["course"]
+        nb = read_notebook(
+            course / "autograded" / "instructor" / "04_resnet50" / "04_resnet50.ipynb"
+        )
+        printed = "\n".join(classroom.cell_text(cell) for cell in nb.cells)
+        assert "identity_block: yours, from my_resnet.py" in printed
+        assert "convolutional_block: yours, from my_resnet.py" in printed
+        nb = read_notebook(
+            course / "autograded" / "instructor" / "05_training" / "05_training.ipynb"
+        )
+        assert "ResNet50: yours, from my_resnet.py" in "\n".join(map(classroom.cell_text, nb.cells))
 
     def test_a_wrong_block_fails_with_the_graders_hint(self, graded_class):
         verdict = graded_class["verdicts"]["no-skip"]
@@ -257,7 +273,7 @@ class TestGradingAClass:
             }
             students = {student.id for student in gradebook.students}
         assert points == {"honest": 1.0, "no-skip": 0.0}
-        assert set(graded_class["verdicts"]) <= students
+        assert {v.student for v in graded_class["verdicts"].values()} <= students
 
     def test_each_learner_gets_a_feedback_file_with_the_checks_message(self, graded_class):
         feedback = graded_class["course"] / "feedback"

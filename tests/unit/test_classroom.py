@@ -63,13 +63,15 @@ class _Section:
     pass
 
 
-def test_learners_are_named_by_their_folder_or_as_given_and_made_unique(tmp_path):
+def test_learners_are_named_by_their_folder_or_as_given_and_made_unique_per_chapter(tmp_path):
     paths = [
         tmp_path / "Ann Lee" / "02.ipynb",
         tmp_path / "bob" / "02.ipynb",
         tmp_path / "bob" / "03.ipynb",
+        tmp_path / "other" / "bob" / "02.ipynb",
     ]
-    assert student_names(paths, None) == ["Ann-Lee", "bob", "bob-2"]
+    # One learner hands in several chapters; two learners' folders of the same name are told apart.
+    assert student_names(paths, None) == ["Ann-Lee", "bob", "bob", "bob-2"]
     assert student_names(paths[:2], ["x/y", "z"]) == ["x-y", "z"]
     with pytest.raises(SubmissionError, match="one per submission"):
         student_names(paths, ["only-one"])
