@@ -23,10 +23,11 @@ def _positions_of_res3a_first_convolution() -> tuple[tuple[int, int], ...]:
     return tuple(v1.input.shape[1:3]), tuple(v1.output.shape[1:3]), tuple(v1_5.output.shape[1:3])
 
 
-def positions_read_by_the_strided_1x1() -> int:
-    """A 1x1 convolution reads one input position per output position: the v1 output's size."""
-    _, (n_H, n_W), _ = _positions_of_res3a_first_convolution()
-    return n_H * n_W
+def positions_ignored_by_res3a_v1() -> int:
+    """The input positions of res3a in v1 that neither of its input convolutions reads: both are
+    1x1 with stride 2, reading one input position per output position, the same ones."""
+    (n_H_in, n_W_in), (n_H, n_W), _ = _positions_of_res3a_first_convolution()
+    return n_H_in * n_W_in - n_H * n_W
 
 
 def work_ratio_of_the_unstrided_1x1() -> float:
@@ -43,9 +44,10 @@ ANSWERS = {
         "BatchNormalization layers of 512 channels with 4 numbers per channel.",
     ),
     "9.2": Answer(
-        expected=positions_read_by_the_strided_1x1,
-        hint="a 1x1 window reads a single position; with stride 2 the windows start at rows 0, "
-        "2, 4, ... and at columns 0, 2, 4, ... of the 15 x 15 map.",
+        expected=positions_ignored_by_res3a_v1,
+        hint="both convolutions read the same positions, one per output position; count the "
+        "positions they read (question 3.3), then the others.",
+        rel_tol=0.0,
     ),
     "9.3": Answer(
         expected=work_ratio_of_the_unstrided_1x1,

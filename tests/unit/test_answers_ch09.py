@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from course_utils import resnet, variants
 from course_utils.answers.ch09 import ANSWERS
 from course_utils.questions import answer_is_right, check_answer
 
@@ -28,15 +29,20 @@ def test_the_bottleneck_block_of_stage_5_is_not_much_smaller():
     assert ANSWERS["9.1"].value() / bottleneck == pytest.approx(1.056, abs=1e-3)
 
 
-def test_a_stride_2_1x1_convolution_reads_64_of_225_positions():
-    # Which input positions does the output depend on? Those with a non-zero gradient.
-    keras.backend.clear_session()
-    conv = keras.layers.Conv2D(1, (1, 1), strides=(2, 2), kernel_initializer="ones")
-    x = tf.Variable(np.ones((1, 15, 15, 1), dtype="float32"))
-    with tf.GradientTape() as tape:
-        total = tf.reduce_sum(conv(x))
-    read = np.count_nonzero(tape.gradient(total, x).numpy())
-    assert ANSWERS["9.2"].value() == read == 64
+def test_block_res3a_of_v1_ignores_161_of_its_225_input_positions_and_v1_5_none():
+    # Which input positions does the block's output depend on? Those with a non-zero gradient.
+    def ignored(block) -> int:
+        keras.backend.clear_session()
+        inputs = keras.Input((15, 15, 256))
+        model = keras.Model(inputs, block(inputs, 3, (128, 128, 512), 3, "a", s=2))
+        x = tf.Variable(np.random.default_rng(0).uniform(0.5, 1, (1, 15, 15, 256)), dtype="float32")
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(model(x, training=False))
+        influence = np.abs(tape.gradient(total, x).numpy()).sum(axis=-1)
+        return int(np.count_nonzero(influence == 0))
+
+    assert ANSWERS["9.2"].value() == ignored(resnet.convolutional_block) == 225 - 64 == 161
+    assert ignored(variants.convolutional_block_v1_5) == 0
 
 
 def test_the_unstrided_1x1_of_v1_5_does_225_over_64_times_the_work():
@@ -48,7 +54,7 @@ def test_the_unstrided_1x1_of_v1_5_does_225_over_64_times_the_work():
 
 @pytest.mark.parametrize(
     "question, right, wrong",
-    [("9.1", 4_723_712, 4_471_808), ("9.2", 64, 225), ("9.3", 3.52, 1)],
+    [("9.1", 4_723_712, 4_471_808), ("9.2", 161, 64), ("9.3", 3.52, 1)],
 )
 def test_the_worked_answer_passes_and_a_wrong_one_fails(question, right, wrong, capsys):
     assert answer_is_right(question, right)
