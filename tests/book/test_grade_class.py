@@ -1,62 +1,27 @@
 """Grading a class with nbgrader: honest submissions pass, wrong ones fail with the grader's hint,
-cheats fail with a reason, a submission cannot touch the course or the others, and one that
-crashes, hangs or eats memory fails with the reason. The gradebook holds points per check for each
-learner, and each learner gets a feedback file."""
+cheats fail with a reason (outside the notebook too), a submission cannot touch the course or the
+others, and a learner's later chapters use their earlier ones. The gradebook holds points per check
+for each learner, and each learner gets a feedback file. Misbehaving submissions:
+test_grade_class_limits.py (a module of its own, so that the two share the test processes)."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import inspect
 import os
 from pathlib import Path
 
 import pytest
-from nbformat.v4 import new_code_cell
+from class_submissions import CHAPTER, chapter, with_cell_before_check, with_exercise
 
 from course_tools import classroom, sandbox
-from course_tools.grade_class import grade, main
-from course_tools.notebooks import (
-    BOOK_DIR,
-    exercise_cells,
-    read_notebook,
-    write_notebook_atomic,
-)
+from course_tools.grade_class import grade
+from course_tools.notebooks import exercise_cells, read_notebook, write_notebook_atomic
 from course_utils import resnet
 from course_utils.data.paths import PROJECT_ROOT
 
-CHAPTER = "02_identity_block.ipynb"
-
 if sandbox.bubblewrap() is None and os.environ.get(sandbox.REQUIRE_ENV) == "1":
     pytest.fail(sandbox.sandbox_warning(), pytrace=False)
-
-
-def chapter(name: str = CHAPTER):
-    return read_notebook(BOOK_DIR / name)
-
-
-def with_exercise(source: str, name: str = CHAPTER):
-    """The chapter with ``source`` in its exercise cell and no outputs, as a learner hands in."""
-    nb = copy.deepcopy(chapter(name))
-    ((_, cell),) = list(exercise_cells(nb))
-    cell.source = source
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    return nb
-
-
-def with_cell_before_check(code: str):
-    """The correct chapter with a cell of the learner's own just before the check."""
-    nb = with_exercise(inspect.getsource(resnet.identity_block))
-    index = next(i for i, c in enumerate(nb.cells) if classroom.test_cells(_wrap(c)))
-    nb.cells.insert(index, new_code_cell(code))
-    return nb
-
-
-def _wrap(cell):
-    return type("NB", (), {"cells": [cell]})()
-
 
 NO_SKIP = inspect.getsource(resnet.identity_block).replace(
     "    X = layers.Add()([X, X_shortcut])\n", ""
@@ -281,49 +246,3 @@ class TestGradingAClass:
         wrong = (feedback / "no-skip" / "02_identity_block" / "02_identity_block.html").read_text()
         assert "All tests passed." in honest
         assert "skip connection is missing" in wrong
-
-
-@pytest.fixture(scope="module")
-def misbehaving(tmp_path_factory):
-    """Submissions that crash their kernel, never finish a cell, or ask for too much memory,
-    graded with small limits."""
-    root = tmp_path_factory.mktemp("misbehaving")
-    cases = {
-        "crashes": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
-        "hangs": "import time\nwhile True:\n    time.sleep(1)",
-        "eats-memory": "hoard = bytearray(12 * 2**30)",
-    }
-    paths = []
-    for learner, code in cases.items():
-        path = root / learner / CHAPTER
-        write_notebook_atomic(with_cell_before_check(code), path)
-        paths.append(path)
-    limits = sandbox.Limits(cpu_s=300, memory_gib=6)
-    verdicts = grade(paths, root / "course", limits=limits, cell_timeout_s=60)
-    return {v.student: v for v in verdicts}
-
-
-class TestMisbehavingSubmissions:
-    def test_a_crash_fails_with_the_reason(self, misbehaving):
-        verdict = misbehaving["crashes"]
-        assert not verdict.passed
-        assert "kernel died" in verdict.reasons[0]
-
-    def test_a_cell_that_never_ends_fails_and_the_others_are_still_graded(self, misbehaving):
-        verdict = misbehaving["hangs"]
-        assert not verdict.passed
-        assert any("did not finish within 60 s" in reason for reason in verdict.reasons)
-
-    def test_running_out_of_memory_fails_with_the_reason(self, misbehaving):
-        verdict = misbehaving["eats-memory"]
-        assert not verdict.passed
-        assert any("ran out of memory (limit 6 GiB)" in reason for reason in verdict.reasons)
-
-
-def test_the_command_prints_a_line_per_submission_and_exits_2_when_it_cannot_grade(
-    tmp_path, capsys
-):
-    bad = tmp_path / "ann" / "not_a_chapter.ipynb"
-    write_notebook_atomic(chapter(), bad)
-    assert main([str(bad), "--course", str(tmp_path / "course")]) == 2
-    assert "rename the learner's file" in capsys.readouterr().err

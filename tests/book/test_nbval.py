@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import brief_chapters, classroom
-from course_tools.notebooks import BOOK_DIR, read_notebook
+from course_tools import classroom
+from course_tools.notebooks import BOOK_DIR, read_notebook, write_notebook_atomic
 from course_tools.student_version import write_student_version
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -75,7 +75,8 @@ def results_of(results, notebook: str) -> dict[int, CellResult]:
 
 @pytest.fixture(scope="module")
 def nbval_results(tmp_path_factory):
-    """One ``pytest --nbval`` run over the student version of the chapters with exercises.
+    """One ``pytest --nbval`` run over the student version of the chapters with exercises, each
+    up to its last check cell.
 
     The instructor chapters themselves are run by the test command's ``pytest --nbval``, on the
     copy of `course_tools.brief_chapters`.
@@ -86,8 +87,11 @@ def nbval_results(tmp_path_factory):
     for path in (folder / "student").glob("*.ipynb"):
         if path.name not in graded:
             path.unlink()  # identical to the instructor's chapter
-        else:  # as the test command runs the instructor's chapters: training briefly
-            brief_chapters.inject(path, path, brief_chapters.BRIEF)
+        else:  # what follows the last check cell is not under test here
+            nb = read_notebook(path)
+            last_check = max(nb.cells.index(cell) for cell in classroom.test_cells(nb))
+            del nb.cells[last_check + 1 :]
+            write_notebook_atomic(nb, path)
     return run_nbval(folder, ["student"])
 
 

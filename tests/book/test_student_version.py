@@ -139,7 +139,8 @@ def test_a_chapter_with_exercises_has_its_solutions_blanked_and_no_outputs(stude
         assert "# YOUR CODE HERE\n" in blanked and "raise NotImplementedError()" in blanked
         body = source.split(START_MARKER)[1].split(END_MARKER)[0]
         region = blanked.split(START_MARKER)[1].split(END_MARKER)[0]
-        assert not [line for line in body.splitlines() if line.strip() and line in region]
+        kept = {line.strip() for line in region.splitlines()}
+        assert not [line for line in body.splitlines() if line.strip() and line.strip() in kept]
         assert blanked.split(START_MARKER)[0] == source.split(START_MARKER)[0]
         assert blanked.split(END_MARKER)[-1] == source.split(END_MARKER)[-1]
 
