@@ -33,6 +33,9 @@ from course_tools.notebooks import (
 # nbgrader replaces each solution region (between the markers) by this in the student version.
 CODE_STUB = f"{START_MARKER}\n# YOUR CODE HERE\nraise NotImplementedError()\n{END_MARKER}"
 CELL_TIMEOUT_S = 600
+# What a grader prints before the reason of a failure (course_utils.grading.harness.FAILED, written
+# here so that grading a class does not import Keras).
+FAILED = "Test failed: "
 
 
 def graded_chapters(book_dir: Path = BOOK_DIR) -> list[Path]:
@@ -131,6 +134,13 @@ def cell_text(cell) -> str:
         elif "data" in output:
             parts.append(output.data.get("text/plain", ""))
     return "".join(parts).strip()
+
+
+def printed_reason(printed: str) -> str | None:
+    """The reason of a failure in what a grader printed, on one line; None if it printed none."""
+    if FAILED not in printed:
+        return None
+    return " ".join(printed.split(FAILED, 1)[1].split())
 
 
 def environment(extra: dict[str, str]) -> dict[str, str]:

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_tools import brief_chapters, classroom, grading_kernel, regrade, sandbox
-from course_tools.notebooks import BOOK_DIR, read_notebook
-from course_utils.my_code import MY_CODE_FILE
+from course_tools.notebooks import BOOK_DIR, SAVED_CODE_FILE, read_notebook
 
 DEFAULT_COURSE = Path("class")
 
@@ -154,7 +153,7 @@ def _earlier_work(course: Path, student: str, chapter: Path, graded: list[Path])
     (its passing checks save their functions there), or None."""
     for earlier in reversed(graded[: graded.index(chapter)]):
         assignment = classroom.assignment_name(earlier)
-        path = course / "autograded" / student / assignment / MY_CODE_FILE
+        path = course / "autograded" / student / assignment / SAVED_CODE_FILE
         if path.is_file():
             return path
     return None
@@ -175,7 +174,7 @@ def _grade_one(
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     if earlier_work is not None:  # the learner's own functions, as their chapters left them
-        shutil.copyfile(earlier_work, folder / MY_CODE_FILE)
+        shutil.copyfile(earlier_work, folder / SAVED_CODE_FILE)
     try:  # a chapter that trains does so briefly: its checks grade, not its accuracy
         brief_chapters.inject(submission, folder / chapter.name, brief_chapters.BRIEF)
     except Exception:  # unreadable here: nbgrader gives the reason
@@ -304,9 +303,9 @@ def _reason(cell) -> str:
     """What the failed check printed (the grader's verdict and hint) on one line, else its
     error."""
     printed = "".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream")
-    if "Test failed: " in printed:
-        message = printed.split("Test failed: ", 1)[1]
-        return " ".join(message.split())
+    reason = classroom.printed_reason(printed)
+    if reason is not None:
+        return reason
     text = classroom.cell_text(cell)
     return text.splitlines()[-1] if text else "the check cell failed"
 

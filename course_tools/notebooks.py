@@ -28,6 +28,9 @@ CHECK_TAG = "check"
 SOLUTION_KEY = "solution_of"
 START_MARKER = "### START CODE HERE ###"
 END_MARKER = "### END CODE HERE ###"
+# The file of saved functions (course_utils.my_code.MY_CODE_FILE) that passing checks write beside
+# the chapters, written here so that the tools do not import Keras.
+SAVED_CODE_FILE = "my_resnet.py"
 
 
 def chapter_notebooks(book_dir: Path = BOOK_DIR) -> list[Path]:

@@ -4,16 +4,16 @@ nbgrader grades a submission by running it: its check cells import the graders i
 kernel, where the learner's own cells ran first and could have replaced them. So class grading
 (`course_tools.grade_class`) asks for a second verdict on every graded exercise, which nothing in
 the notebook can reach: a fresh Python process, in the sandbox, receives only the exercise cell's
-source. The process
+source. Before starting it, `regrade` checks the source against `course_tools.exercise_policy`
+(imports from keras, tensorflow, numpy and math; function definitions; constants): a cell outside
+it fails with what to remove, and is not run. The process
 
 1. imports the grader and builds what the exercise is given (`EXERCISES`), before any learner
    code runs;
-2. checks the source against `course_tools.exercise_policy` (imports from keras, tensorflow,
-   numpy and math; function definitions; constants): a cell outside it fails with what to remove;
-3. runs the source with the policy's safe builtins, in a namespace holding the names the chapters
+2. runs the source with the policy's safe builtins, in a namespace holding the names the chapters
    import (``keras``, ``layers``, ``glorot_uniform``, ``np``, ``tf``, ``math``) and the given ones;
-4. calls the grader on the function the cell defines (or on the given model), its output captured;
-5. writes the verdict, with a random token that only the parent and this process know (read from
+3. calls the grader on the function the cell defines (or on the given model), its output captured;
+4. writes the verdict, with a random token that only the parent and this process know (read from
    standard input before any learner code runs), as the last line of standard output.
 
 The parent accepts a verdict only with its token, from a process that exited normally: what the
@@ -36,7 +36,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_tools import sandbox
+from course_tools import classroom, sandbox
 from course_tools.exercise_policy import policy_problems, safe_builtins
 
 TIMEOUT_S = 600
@@ -142,10 +142,8 @@ def _child() -> int:
     job = json.loads(sys.stdin.read())
     import course_utils.quiet_start  # noqa: F401 - TensorFlow without its start-up notices
 
-    exercise = EXERCISES[job["check"]]
-    out = sys.stdout
-    passed, message = _grade(exercise, job["source"])
-    print(json.dumps({"token": job["token"], "passed": passed, "message": message}), file=out)
+    passed, message = _grade(EXERCISES[job["check"]], job["source"])
+    print(json.dumps({"token": job["token"], "passed": passed, "message": message}))
     return 0
 
 
@@ -167,9 +165,6 @@ def _grade(exercise: Exercise, source: str) -> tuple[bool, str]:
     if "model" in exercise.given:
         keras.utils.set_random_seed(0)
         given["model"] = resnet.ResNet50()
-    problems = policy_problems(source, exercise.cell, exercise.given)
-    if problems:
-        return False, "; ".join(problems)
 
     namespace = {"__builtins__": safe_builtins(), "__name__": "exercise"}
     namespace.update(keras=keras, layers=layers, glorot_uniform=glorot_uniform, np=np, tf=tf)
@@ -189,8 +184,7 @@ def _grade(exercise: Exercise, source: str) -> tuple[bool, str]:
         subject = namespace[name] if name is not None else given[exercise.given[0]]
         passed = bool(grader(subject))
     verdict = printed.getvalue()
-    message = verdict.split("Test failed: ", 1)[1] if "Test failed: " in verdict else verdict
-    return passed, " ".join(message.split())
+    return passed, classroom.printed_reason(verdict) or " ".join(verdict.split())
 
 
 if __name__ == "__main__":

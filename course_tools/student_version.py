@@ -34,6 +34,7 @@ from course_tools.notebooks import (
     BOOK_DIR,
     CHECK_TAG,
     EXERCISE_TAG,
+    SAVED_CODE_FILE,
     cell_source,
     cell_tags,
     read_notebook,
@@ -41,9 +42,6 @@ from course_tools.notebooks import (
 
 # A call that runs the learner's saved functions (course_utils.my_code.my_functions).
 USES_LEARNER_CODE = "my_functions("
-# The file of saved functions (course_utils.my_code.MY_CODE_FILE) that running the instructor's
-# chapters writes beside them: the reference's code, never to be handed out as the learner's.
-SAVED_CODE_FILE = "my_resnet.py"
 
 
 def first_unearned_cell(nb: NotebookNode) -> int | None:

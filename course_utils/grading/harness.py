@@ -23,6 +23,7 @@ import numpy as np
 from course_utils.grading.learner_errors import describe_error, hint_for
 
 PASSED = "All tests passed."
+FAILED = "Test failed: "  # what `report` prints before the reason of a failure
 RTOL = 1e-4
 ATOL = 1e-5
 
@@ -66,10 +67,10 @@ def report(check: Callable[[], None]) -> bool:
     try:
         check()
     except GradingFailure as failure:
-        print(f"Test failed: {failure}")
+        print(f"{FAILED}{failure}")
         return False
     except Exception as error:
-        print(f"Test failed: the check itself stopped with {type(error).__name__}: {error}")
+        print(f"{FAILED}the check itself stopped with {type(error).__name__}: {error}")
         return False
     finally:
         _current_check.reset(token)

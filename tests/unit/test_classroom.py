@@ -134,3 +134,11 @@ def test_the_kernel_may_write_only_where_its_sockets_are(tmp_path):
     tcp.write_text(json.dumps({"transport": "tcp", "ip": "127.0.0.1"}))
     assert grading_kernel.socket_folders(ipc) == [tmp_path / "sockets"]
     assert grading_kernel.socket_folders(tcp) == []
+
+
+def test_the_failure_prefix_is_the_graders_and_its_reason_is_read_on_one_line():
+    from course_utils.grading import harness
+
+    assert classroom.FAILED == harness.FAILED
+    assert classroom.printed_reason("Your function printed:\n  x\nTest failed: a\n  b\n") == "a b"
+    assert classroom.printed_reason("All tests passed.\n") is None

@@ -171,6 +171,20 @@ def test_a_module_imports_first_in_a_fresh_interpreter(module):
     assert not [name for name in loaded if name.startswith(FIRST_IMPORTS[module])]
 
 
+@pytest.mark.parametrize(
+    "module", ["course_tools.grade_class", "course_tools.regrade", "course_tools.brief_chapters"]
+)
+def test_an_instructors_command_starts_without_keras(module):
+    """Grading a class and writing the brief chapters import neither Keras nor TensorFlow: their
+    kernels and grading processes do, each in its own process."""
+    code = f"import sys, {module}\nprint('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
+
+
 def test_private_attributes_are_reached_only_through_keras_compat():
     uses = [f"{path}:{line}: {what}" for path, line, what in project_private_uses()]
     assert not uses, (
