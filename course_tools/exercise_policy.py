@@ -71,13 +71,34 @@ def policy_problems(source: str, cell: str, given: tuple[str, ...] = ()) -> list
     return [f"the exercise cell {cell}, {problem}" for problem in problems]
 
 
+# Statements allowed at the top of an exercise cell, besides expressions (see below).
+TOP_LEVEL_ALLOWED = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.Pass,
+    ast.Assign,
+    ast.AnnAssign,
+    ast.AugAssign,
+)
+TOP_LEVEL_REFUSED = {
+    ast.ClassDef: "a class definition",
+    ast.For: "a for loop",
+    ast.While: "a while loop",
+    ast.If: "an if statement",
+    ast.With: "a with statement",
+    ast.Try: "a try statement",
+    ast.Delete: "a del statement",
+    ast.Raise: "a raise statement",
+    ast.AsyncFunctionDef: "an async function",
+    ast.Global: "a global statement",
+}
+
+
 def _top_level_problem(statement: ast.stmt, given: tuple[str, ...]) -> str | None:
-    kind = type(statement)
-    if kind in (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.Pass):
+    if isinstance(statement, TOP_LEVEL_ALLOWED):
         return None
-    if kind in (ast.Assign, ast.AnnAssign, ast.AugAssign):
-        return None
-    if kind is ast.Expr:
+    if isinstance(statement, ast.Expr):
         value = statement.value
         if isinstance(value, ast.Constant):
             return None
@@ -87,19 +108,8 @@ def _top_level_problem(statement: ast.stmt, given: tuple[str, ...]) -> str | Non
             "a statement that runs when the cell runs: an exercise cell holds "
             f"{TOP_LEVEL_KINDS}; remove it or move it into your function"
         )
-    words = {
-        ast.ClassDef: "a class definition",
-        ast.For: "a for loop",
-        ast.While: "a while loop",
-        ast.If: "an if statement",
-        ast.With: "a with statement",
-        ast.Try: "a try statement",
-        ast.Delete: "a del statement",
-        ast.Raise: "a raise statement",
-        ast.AsyncFunctionDef: "an async function",
-        ast.Global: "a global statement",
-    }
-    what = words.get(kind, f"a {kind.__name__} statement")
+    kind = type(statement)
+    what = TOP_LEVEL_REFUSED.get(kind, f"a {kind.__name__} statement")
     return f"{what}: an exercise cell holds {TOP_LEVEL_KINDS}; remove it or move it into a function"
 
 

@@ -73,10 +73,9 @@ def test_the_copy_injects_the_values_after_the_parameters_cell_and_keeps_the_out
         at = next(i for i, c in enumerate(ours.cells) if "parameters" in cell_tags(c))
         injected_cell = theirs.cells[at + 1]
         assert "injected-parameters" in cell_tags(injected_cell)
-        values = {n: v for n, v in brief_chapters.BRIEF.items()}
         namespace = {}
         exec(cell_source(injected_cell), namespace)
-        assert {n: namespace[n] for n in values} == values
+        assert {n: namespace[n] for n in brief_chapters.BRIEF} == brief_chapters.BRIEF
         rest = theirs.cells[: at + 1] + theirs.cells[at + 2 :]
         assert [cell_source(c) for c in rest] == [cell_source(c) for c in ours.cells]
         assert [c.get("outputs") for c in rest] == [c.get("outputs") for c in ours.cells]
