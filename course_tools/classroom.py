@@ -3,7 +3,8 @@ the same name, its exercise cells nbgrader's solution cells and its check cells 
 autograded test cells, as the chapters' own cell metadata (``nbgrader``) marks them.
 
     COURSE/
-        nbgrader_config.py          written here: the course's delimiters, kernel and time limit
+        nbgrader_config.py          written here: the course's delimiters, kernel, time limit and
+                                    feedback template
         gradebook.db                nbgrader's gradebook: points per check cell for each learner
         source/ASSIGNMENT/          the instructor's chapter
         release/ASSIGNMENT/         the student version (nbgrader generate_assignment)
@@ -21,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course_tools import feedback_page
 from course_tools.grading_kernel import KERNEL_NAME
 from course_tools.notebooks import (
     BOOK_DIR,
@@ -69,7 +71,7 @@ c.ClearSolutions.code_stub = {{"python": {CODE_STUB!r}}}
 c.Execute.kernel_name = {KERNEL_NAME!r}
 c.Execute.timeout = {cell_timeout_s}
 c.KernelManager.transport = "ipc"
-"""
+""" + feedback_page.configure_lines()
     path = course / "nbgrader_config.py"
     path.write_text(config, encoding="utf-8")
     return path

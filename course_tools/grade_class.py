@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_tools import brief_chapters, classroom, grading_kernel, regrade, sandbox
+from course_tools import brief_chapters, classroom, feedback_page, grading_kernel, regrade, sandbox
 from course_tools.notebooks import BOOK_DIR, SAVED_CODE_FILE, read_notebook
 
 DEFAULT_COURSE = Path("class")
@@ -344,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-gib", type=float, default=sandbox.Limits.memory_gib)
     parser.add_argument("--cell-timeout-s", type=int, default=classroom.CELL_TIMEOUT_S)
     args = parser.parse_args(argv)
+    if not feedback_page.mathjax_available():
+        missing = feedback_page.MISSING_MATHJAX
+        print(f"warning: the feedback pages will show formulas as TeX: {missing}", file=sys.stderr)
     try:
         verdicts = grade(
             args.submissions,

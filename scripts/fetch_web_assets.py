@@ -91,7 +91,9 @@ ASSETS = (
         strip="",
     ),
     # MathJax 3 (Sphinx's default major version): the TeX/MathML to HTML bundle and the
-    # components and fonts it loads at run time (extensions, menu, accessibility, fonts).
+    # components and fonts it loads at run time (extensions, menu, accessibility, fonts); and
+    # the one-file TeX to SVG bundle that class feedback pages inline
+    # (course_tools/feedback_page.py).
     Asset(
         name="mathjax",
         version="3.2.2",
@@ -100,6 +102,7 @@ ASSETS = (
         include=(
             "LICENSE",  # Apache-2.0
             "es5/tex-mml-chtml.js",
+            "es5/tex-svg-full.js",
             "es5/core.js",
             "es5/loader.js",
             "es5/startup.js",
