@@ -25,13 +25,15 @@ from pathlib import Path
 
 import papermill
 
-from course_tools.notebooks import BOOK_DIR, SAVED_CODE_FILE
+from course_tools.notebooks import BOOK_DIR, SAVED_CODE_FILE, SAVED_WEIGHTS_FILE
 
 # The values the test command and class grading inject: one epoch on 32 images.
 BRIEF = {"EPOCHS": 1, "TRAINING_IMAGES": 32}
 PARAMETERS_TAG = "parameters"
 # Files of a learner's run that a copy of the book must not take along.
-NOT_COPIED = (SAVED_CODE_FILE, ".ipynb_checkpoints", "__pycache__", "checkpoints")
+NOT_COPIED = (
+    SAVED_CODE_FILE, SAVED_WEIGHTS_FILE, ".ipynb_checkpoints", "__pycache__", "checkpoints"
+)  # fmt: skip
 
 
 def declared_parameters(notebook: Path) -> set[str]:

@@ -31,6 +31,9 @@ END_MARKER = "### END CODE HERE ###"
 # The file of saved functions (course_utils.my_code.MY_CODE_FILE) that passing checks write beside
 # the chapters, written here so that the tools do not import Keras.
 SAVED_CODE_FILE = "my_resnet.py"
+# The weights of the learner's trained model (course_utils.my_code.MY_WEIGHTS_FILE), saved beside
+# it by chapter 5.
+SAVED_WEIGHTS_FILE = "my_resnet.weights.h5"
 
 
 def chapter_notebooks(book_dir: Path = BOOK_DIR) -> list[Path]:

@@ -65,9 +65,12 @@ EXERCISES = {
         given=("identity_block", "convolutional_block", "RESNET50_STAGES"),
     ),
     "check_training": Exercise("compile", "check_training", None, given=("model",)),
+    "check_fix_and_train": Exercise("fix_and_train", "check_fix_and_train", "fix_and_train"),
+    "check_grad_cam_map": Exercise("grad_cam_map", "check_grad_cam_map", "grad_cam_map"),
     "check_convolutional_block_v1_5": Exercise(
         "convolutional_block_v1_5", "check_convolutional_block_v1_5", "convolutional_block_v1_5"
     ),
+    "check_basic_block": Exercise("basic_block", "check_basic_block", "basic_block"),
     "check_preactivation_identity_block": Exercise(
         "preactivation_identity_block",
         "check_preactivation_identity_block",

@@ -35,6 +35,7 @@ from course_tools.notebooks import (
     CHECK_TAG,
     EXERCISE_TAG,
     SAVED_CODE_FILE,
+    SAVED_WEIGHTS_FILE,
     cell_source,
     cell_tags,
     read_notebook,
@@ -101,7 +102,10 @@ def write_student_version(book_dir: Path, out: Path) -> list[Path]:
         graded = classroom.graded_chapters(book_dir)
         course = classroom.prepare(staging / ".course", graded)
         for path in sorted(book_dir.iterdir()):
-            if path.name.startswith((".", "_")) or path.name == SAVED_CODE_FILE:
+            if path.name.startswith((".", "_")) or path.name in (
+                SAVED_CODE_FILE,
+                SAVED_WEIGHTS_FILE,
+            ):
                 continue
             target = staging / path.name
             if path.is_dir():

@@ -20,6 +20,7 @@ mirror image.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from statistics import NormalDist
@@ -113,6 +114,44 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     spread = z * (p * (1 - p) / n + z**2 / (4 * n**2)) ** 0.5
     denominator = 1 + z**2 / n
     return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+
+
+class PairedComparison(NamedTuple):
+    """Two classifiers on the same images: where exactly one of them is right, and the exact
+    McNemar test of whether each is as likely as the other to be the one."""
+
+    only_first: int  # images the first classifier gets right and the second wrong
+    only_second: int  # images the second gets right and the first wrong
+    p_value: float  # two-sided
+
+
+def mcnemar_exact(first_right: np.ndarray, second_right: np.ndarray) -> PairedComparison:
+    """The exact McNemar test of two classifiers' answers on the same images.
+
+    Images both get right or both get wrong say nothing about which is better; of the
+    n = b + c images where exactly one is right, the first is the one b times. If both were
+    equally accurate, b would be Binomial(n, 1/2), and the two-sided p-value is
+    min(1, 2 P(B <= min(b, c))) (Q. McNemar, Psychometrika 12, 1947; for two classifiers on one
+    test set, T. G. Dietterich, Neural Computation 10(7), 1998).
+
+    Args:
+        first_right, second_right: booleans of shape (m,), whether each classifier is right on
+            image i.
+
+    Returns:
+        PairedComparison(b, c, p_value); the p-value is 1 where n = 0.
+    """
+    first_right, second_right = np.asarray(first_right, bool), np.asarray(second_right, bool)
+    if first_right.shape != second_right.shape or first_right.ndim != 1:
+        raise ValueError(
+            f"need two answers per image, shapes (m,) and (m,); got {first_right.shape} and "
+            f"{second_right.shape}"
+        )
+    b = int(np.sum(first_right & ~second_right))
+    c = int(np.sum(~first_right & second_right))
+    n = b + c
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
+    return PairedComparison(b, c, min(1.0, 2 * tail))
 
 
 def augmentation_robustness_images(images: np.ndarray, seed: int = 2026) -> np.ndarray:

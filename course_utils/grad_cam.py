@@ -46,6 +46,60 @@ def last_layer_of_size(model: keras.Model, size: int) -> str:
     return found
 
 
+def feature_maps_and_gradients(
+    model: keras.Model,
+    images: np.ndarray,
+    layer_name: str,
+    class_index: int | np.ndarray | None = None,
+    batch_size: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The feature maps A of layer `layer_name` for `images`, and the gradients dy^c/dA of each
+    image's class score with respect to them.
+
+    Args:
+        model: a functional Keras classifier taking images scaled to [0, 1].
+        images: uint8 (m, H, W, 3), as the course stores them.
+        layer_name: the layer whose output feature maps (m, h, w, K) are returned.
+        class_index: the class c: one int for every image, or (m,) ints; None takes each image's
+            predicted class.
+        batch_size: images per gradient computation.
+
+    Returns:
+        (features, gradients), float32 arrays of shape (m, h, w, K) each.
+    """
+    class_scores = _ClassScores(model, features=model.get_layer(layer_name).output)
+    x = scale_images(images)
+    wanted = _wanted_classes(class_index, len(x))
+    features_found, gradients_found = [], []
+    for start in range(0, len(x), batch_size):
+        batch = tf.constant(x[start : start + batch_size])
+        with tf.GradientTape() as tape:
+            features, scores = class_scores(batch)
+            tape.watch(features)
+            score = _chosen_score(scores, wanted, start)
+        gradients_found.append(tape.gradient(score, features).numpy())  # (b, h, w, K)
+        features_found.append(features.numpy())
+    return np.concatenate(features_found), np.concatenate(gradients_found)
+
+
+def grad_cam_map(features, gradients):
+    """Grad-CAM's maps from a layer's feature maps and the class score's gradients.
+
+    Args:
+        features: the feature maps A^k, shape (m, h, w, K).
+        gradients: dy^c / dA^k_ij, the same shape.
+
+    Returns:
+        (m, h, w): ReLU(sum_k alpha_k A^k) for each image, alpha_k the mean over the h x w cells
+        of channel k's gradients; before any upsampling or scaling.
+    """
+    ### START CODE HERE ###
+    alpha = np.mean(gradients, axis=(1, 2), keepdims=True)  # (m, 1, 1, K)
+    maps = np.maximum(np.sum(alpha * features, axis=-1), 0.0)
+    ### END CODE HERE ###
+    return maps
+
+
 def grad_cam(
     model: keras.Model,
     images: np.ndarray,
@@ -53,7 +107,8 @@ def grad_cam(
     class_index: int | np.ndarray | None = None,
     batch_size: int = 32,
 ) -> np.ndarray:
-    """Grad-CAM heatmaps of `images` for the feature maps of layer `layer_name`.
+    """Grad-CAM heatmaps of `images` for the feature maps of layer `layer_name`: `grad_cam_map`
+    of `feature_maps_and_gradients`, upsampled to the images' size and scaled.
 
     Args:
         model: a functional Keras classifier taking images scaled to [0, 1].
@@ -67,20 +122,10 @@ def grad_cam(
         float32 (m, H, W) in [0, 1]: each map divided by its maximum (all zeros where no feature
         raises the class score), upsampled bilinearly from (h, w).
     """
-    class_scores = _ClassScores(model, features=model.get_layer(layer_name).output)
-    x = scale_images(images)
-    wanted = _wanted_classes(class_index, len(x))
-    maps = []
-    for start in range(0, len(x), batch_size):
-        batch = tf.constant(x[start : start + batch_size])
-        with tf.GradientTape() as tape:
-            features, scores = class_scores(batch)
-            tape.watch(features)
-            score = _chosen_score(scores, wanted, start)
-        gradients = tape.gradient(score, features)  # (b, h, w, K)
-        weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # alpha_k, (b, 1, 1, K)
-        maps.append(tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy())
-    maps = np.concatenate(maps)[..., None]  # (m, h, w, 1)
+    features, gradients = feature_maps_and_gradients(
+        model, images, layer_name, class_index, batch_size
+    )
+    maps = grad_cam_map(features, gradients)[..., None].astype(np.float32)  # (m, h, w, 1)
     upsampled = tf.image.resize(maps, images.shape[1:3], method="bilinear")[..., 0].numpy()
     return _normalise(upsampled)
 

@@ -5,6 +5,10 @@ function's source, with the imports it needs, into `my_resnet.py` in the noteboo
 spirit of d2l.ai's saved functions). Later chapters take your functions from there with
 `my_functions`, and fall back to the course's reference (`course_utils.resnet`), saying so, for a
 function you have not saved yet.
+
+Chapter 5 saves the weights of the model you trained into `my_resnet.weights.h5` beside it
+(`save_my_weights`); chapter 6 evaluates that model (`my_trained_model`), or the course's shipped
+weights, saying so, where you have none yet.
 """
 
 from __future__ import annotations
@@ -12,15 +16,20 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import os
 import sys
+import tempfile
 import types
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from course_utils import resnet
 from course_utils.atomic_files import write_text_atomic
+from course_utils.weights import load_shipped_weights
 
 MY_CODE_FILE = "my_resnet.py"
+MY_WEIGHTS_FILE = "my_resnet.weights.h5"
 MODULE_NAME = "my_resnet"
 # The chapter whose check saves each function, to tell the learner where to go.
 CHAPTER_OF = {"identity_block": 2, "convolutional_block": 3, "ResNet50": 4}
@@ -93,6 +102,59 @@ def my_functions(*names: str, folder: Path | str | None = None) -> tuple[Callabl
             print(f"{name}: the course's reference, course_utils.resnet.{name}{where}")
         found.append(function)
     return tuple(found)
+
+
+def save_my_weights(model, folder: Path | str | None = None) -> None:
+    """Save the weights of `model`, your trained ResNet-50, into `my_resnet.weights.h5` in
+    `folder` (by default the current one), replacing the file atomically. Prints one line."""
+    path = Path(folder if folder is not None else Path.cwd()) / MY_WEIGHTS_FILE
+    with tempfile.TemporaryDirectory(prefix=".my-weights-", dir=path.parent) as staging:
+        written = Path(staging) / MY_WEIGHTS_FILE
+        model.save_weights(written)
+        os.replace(written, path)
+    print(f"Saved your trained weights to {path.name}; chapter 6 evaluates them.")
+
+
+def my_trained_model(folder: Path | str | None = None):
+    """Your `ResNet50` (`my_functions`) for (64, 64, 3) images and 6 classes, with your weights
+    from `my_resnet.weights.h5` in `folder` (by default the current one).
+
+    Where that file is missing, or its weights do not fit the model (a `ResNet50` changed since),
+    the course's shipped weights are loaded instead (`course_utils.weights.load_shipped_weights`).
+    Prints whose function and whose weights the model has.
+    """
+    (build,) = my_functions("ResNet50", folder=folder)
+    model = build(input_shape=(64, 64, 3), classes=6)
+    path = Path(folder if folder is not None else Path.cwd()) / MY_WEIGHTS_FILE
+    if not path.is_file():
+        print(
+            f"weights: the course's shipped weights, since there is no {path.name} yet "
+            "(chapter 5 saves it after you train your model with your fix)"
+        )
+        return load_shipped_weights(model)
+    problem = _weights_problem(model, path)
+    if problem:
+        print(
+            f"weights: the course's shipped weights, since {path.name} does not fit this "
+            f"ResNet50 ({problem}); train it again in chapter 5"
+        )
+        return load_shipped_weights(model)
+    print(f"weights: yours, from {path.name}")
+    return model
+
+
+def _weights_problem(model, path: Path) -> str | None:
+    """Load `path` into `model`; why it does not fit, or None. Keras loads a file whose layers
+    only partly match with a warning per layer left as it was: that counts as not fitting."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except (ValueError, OSError) as error:
+            return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    if caught:
+        return str(caught[0].message).splitlines()[0]
+    return None
 
 
 def _load(path: Path) -> types.ModuleType | None:

@@ -6,6 +6,10 @@ Jupyter kernel shows them under the cell. Importing this module sets `TF_CPP_MIN
 `KERAS_BACKEND=tensorflow` unless they are set, then imports TensorFlow with the standard error
 file descriptor pointed at the null device, and restores it. Python errors are not affected: an
 import that fails still raises.
+
+It also sets TensorFlow's Python logger to errors only. Its warnings are about TensorFlow's own
+workings, such as "triggered tf.function retracing", which a chapter that builds and trains
+several models in one kernel (chapter 5's checks, then a second run) sets off on purpose.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ def _import_tensorflow_quietly() -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(null, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
+    tensorflow.get_logger().setLevel("ERROR")
 
 
 _import_tensorflow_quietly()

@@ -236,18 +236,43 @@ def basic_block(X, f, filters, stage, block, s=1):
     F1, F2 = filters
     X_shortcut = X
 
-    X = _conv(F1, f, s, conv_name_base + "2a", padding="same")(X)
+    ### START CODE HERE ###
+    X = layers.Conv2D(
+        F1,
+        (f, f),
+        strides=(s, s),
+        padding="same",
+        name=conv_name_base + "2a",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
     X = layers.BatchNormalization(axis=3, name=bn_name_base + "2a")(X)
     X = layers.Activation("relu")(X)
-    X = _conv(F2, f, 1, conv_name_base + "2b", padding="same")(X)
+    X = layers.Conv2D(
+        F2,
+        (f, f),
+        strides=(1, 1),
+        padding="same",
+        name=conv_name_base + "2b",
+        kernel_initializer=glorot_uniform(seed=0),
+    )(X)
     X = layers.BatchNormalization(axis=3, name=bn_name_base + "2b")(X)
 
     if s != 1 or X_shortcut.shape[-1] != F2:
-        X_shortcut = _conv(F2, 1, s, conv_name_base + "1")(X_shortcut)
+        X_shortcut = layers.Conv2D(
+            F2,
+            (1, 1),
+            strides=(s, s),
+            padding="valid",
+            name=conv_name_base + "1",
+            kernel_initializer=glorot_uniform(seed=0),
+        )(X_shortcut)
         X_shortcut = layers.BatchNormalization(axis=3, name=bn_name_base + "1")(X_shortcut)
 
     X = layers.Add()([X, X_shortcut])
-    return layers.Activation("relu")(X)
+    X = layers.Activation("relu")(X)
+    ### END CODE HERE ###
+
+    return X
 
 
 def _conv(filters: int, size: int, stride: int, name: str, padding: str = "valid"):

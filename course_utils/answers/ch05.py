@@ -14,6 +14,9 @@ QUESTION_BATCH_SIZE = 64
 QUESTION_MOMENTUM = 0.95
 QUESTION_EPOCHS = 2
 LABEL_SMOOTHING = 0.1  # the course recipe's
+INITIAL_LEARNING_RATE = 1e-3  # fix_and_train's, falling along a cosine to 0
+FIXED_RUN_EPOCHS = 5
+QUESTION_EPOCHS_DONE = 4
 
 
 def steps_per_epoch(images: int = TRAINING_IMAGES, batch_size: int = BATCH_SIZE) -> int:
@@ -41,6 +44,15 @@ def smallest_smoothed_loss(smoothing: float = LABEL_SMOOTHING, classes: int = N_
     return -(true * math.log(true) + (classes - 1) * other * math.log(other))
 
 
+def cosine_rate_after(
+    epochs_done: int = QUESTION_EPOCHS_DONE, epochs: int = FIXED_RUN_EPOCHS
+) -> float:
+    """The cosine-decayed learning rate of `fix_and_train` once `epochs_done` of `epochs` epochs
+    of batches of BATCH_SIZE are done: eta_0 (1 + cos(pi t / T)) / 2."""
+    done, total = steps_per_epoch() * epochs_done, steps_per_epoch() * epochs
+    return INITIAL_LEARNING_RATE * (1 + math.cos(math.pi * done / total)) / 2
+
+
 ANSWERS = {
     "5.1": Answer(
         lambda: steps_per_epoch(batch_size=QUESTION_BATCH_SIZE),
@@ -57,5 +69,11 @@ ANSWERS = {
         hint="the cross-entropy -sum(t * log(t)) of the smoothed targets t: 0.1/6 for each of the "
         "five other classes, the rest for the true class.",
         rel_tol=0.01,
+    ),
+    "5.4": Answer(
+        cosine_rate_after,
+        hint="after 4 of 5 epochs the run has taken 4 x 29 of its 5 x 29 steps; put t / T into "
+        "the formula, with eta_0 = 1e-3.",
+        rel_tol=0.02,
     ),
 }

@@ -38,7 +38,7 @@ from course_utils.grading.harness import (
     shape_text,
     weight_signature,
 )
-from course_utils.grading.own_work import reference_problem
+from course_utils.grading.own_work import require_own_function
 
 SIGNATURES = {
     "identity_block": "identity_block(X, f, filters, stage, block)",
@@ -171,11 +171,7 @@ def check_convolutional_block(convolutional_block: Callable) -> bool:
 
 
 def _check_block(function: Callable, cases: tuple[BlockCase, ...], name: str) -> None:
-    if not callable(function):
-        raise GradingFailure(f"{name} is {type(function).__name__}, not a function.")
-    problem = reference_problem(function, name)
-    if problem:
-        raise GradingFailure(problem)
+    require_own_function(function, name)
     for case in cases:
         try:
             _check_case(function, case, name)

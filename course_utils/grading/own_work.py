@@ -1,6 +1,8 @@
 """Is the function handed to a grader the learner's own code? It must not be the course's
-reference (`course_utils.resnet`, or `course_utils.variants` for chapter 9's blocks), nor a thin
-wrapper that calls the reference of the same name."""
+reference (`course_utils.resnet`, `course_utils.training.batchnorm` for chapter 5's
+`fix_and_train`, `course_utils.grad_cam` for chapter 6's `grad_cam_map`, or
+`course_utils.variants` for chapter 9's blocks), nor a thin wrapper that calls
+the reference of the same name."""
 
 from __future__ import annotations
 
@@ -8,10 +10,23 @@ import functools
 import types
 from collections.abc import Callable
 
-from course_utils import resnet, variants
+from course_utils import grad_cam, resnet, variants
+from course_utils.grading.harness import GradingFailure
+from course_utils.training import batchnorm
 
 MAX_DEPTH = 4  # how deep the learner's own helper functions are followed
 LIBRARIES = {"course_utils", "keras", "tensorflow", "numpy"}
+REFERENCE_MODULES = (resnet, batchnorm, grad_cam, variants)
+
+
+def require_own_function(function, name: str) -> None:
+    """Raise GradingFailure unless ``function`` is a function and the learner's own ``name``
+    (`reference_problem`)."""
+    if not callable(function):
+        raise GradingFailure(f"{name} is {type(function).__name__}, not a function.")
+    problem = reference_problem(function, name)
+    if problem:
+        raise GradingFailure(problem)
 
 
 def reference_problem(function: Callable, name: str) -> str | None:
@@ -21,7 +36,7 @@ def reference_problem(function: Callable, name: str) -> str | None:
     attributes, its closure and default arguments, and, up to MAX_DEPTH levels, the learner's own
     helper functions and lambdas.
     """
-    module = resnet if hasattr(resnet, name) else variants
+    module = next(m for m in REFERENCE_MODULES if hasattr(m, name))
     reference = getattr(module, name)
     where = f"{module.__name__}.{name}"
     if _unwrap(function) is reference:

@@ -31,7 +31,7 @@ from course_utils.grading.harness import (
     shape_text,
 )
 from course_utils.grading.learner_errors import shapes_at_failure
-from course_utils.grading.own_work import reference_problem
+from course_utils.grading.own_work import require_own_function
 
 INPUT_SHAPE = (64, 64, 3)
 TOTAL_PARAMS = 23_600_006
@@ -76,11 +76,7 @@ def check_resnet50(ResNet50: Callable) -> bool:
 
 
 def _check_resnet50(function: Callable) -> None:
-    if not callable(function):
-        raise GradingFailure(f"ResNet50 is {type(function).__name__}, not a function.")
-    problem = reference_problem(function, "ResNet50")
-    if problem:
-        raise GradingFailure(problem)
+    require_own_function(function, "ResNet50")
     model = _build(function, INPUT_SHAPE, N_CLASSES)
     _check_stem(model)
     _check_stages(model)

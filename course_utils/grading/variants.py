@@ -1,5 +1,6 @@
-"""Graders of chapter 9's exercises, the v1.5 convolutional block and the pre-activation identity
-block, which the chapter's check cells import like the other graders: each compares a learner's
+"""Graders of chapter 9's exercises, the v1.5 convolutional block, the pre-activation identity
+block and the basic block of ResNet-18 and ResNet-34, which the chapter's check cells import like
+the other graders: each compares a learner's
 block with the reference of `course_utils.variants` on small inputs, through `harness.report`."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from course_utils.grading.harness import (
     shape_text,
     weight_signature,
 )
-from course_utils.grading.own_work import reference_problem
+from course_utils.grading.own_work import require_own_function
 
 
 def check_convolutional_block_v1_5(convolutional_block_v1_5: Callable) -> bool:
@@ -44,6 +45,15 @@ def check_preactivation_identity_block(preactivation_identity_block: Callable) -
     return check_variant_block(preactivation_identity_block, "preactivation_identity_block")
 
 
+def check_basic_block(basic_block: Callable) -> bool:
+    """Grade a learner's ``basic_block(X, f, filters, stage, block, s=1)``.
+
+    Prints ``All tests passed.`` and returns True, or prints what is wrong and returns False.
+    Never raises.
+    """
+    return check_variant_block(basic_block, "basic_block")
+
+
 # The small inputs on which `check_variant_block` compares a block with its reference: distinct
 # numbers of channels, so that every convolution and normalisation has a shape of its own.
 _CHECK_INPUTS = {
@@ -52,14 +62,22 @@ _CHECK_INPUTS = {
         ((4, 6, 5), 2, (3, 4, 5), None),
     ],
     "convolutional_block_v1_5": [((6, 5, 3), 3, (4, 2, 7), 2), ((7, 7, 5), 3, (3, 6, 4), 3)],
+    # The shape kept (the shortcut is X), more channels, and a stride (a projection shortcut).
+    "basic_block": [
+        ((5, 4, 6), 3, (4, 6), None),
+        ((4, 6, 3), 3, (4, 5), None),
+        ((7, 7, 5), 3, (3, 6), 2),
+    ],
 }
 _REFERENCES = {
     "preactivation_identity_block": variants.preactivation_identity_block,
     "convolutional_block_v1_5": variants.convolutional_block_v1_5,
+    "basic_block": variants.basic_block,
 }
 _SIGNATURES = {
     "preactivation_identity_block": "preactivation_identity_block(X, f, filters, stage, block)",
     "convolutional_block_v1_5": "convolutional_block_v1_5(X, f, filters, stage, block, s=2)",
+    "basic_block": "basic_block(X, f, filters, stage, block, s=1)",
 }
 _ORDER_HINTS = {
     "preactivation_identity_block": (
@@ -70,6 +88,11 @@ _ORDER_HINTS = {
         "the layers are those of your convolutional_block; only the strides move: the first 1x1 "
         "convolution has strides (1, 1), the f x f convolution strides (s, s) with 'same' "
         "padding, the shortcut convolution strides (s, s)."
+    ),
+    "basic_block": (
+        "go back to the block's description: which convolution takes the stride, what the "
+        "shortcut must become when the output's shape differs from the input's, and where each "
+        "BatchNormalization and ReLU sits."
     ),
 }
 
@@ -89,11 +112,7 @@ def check_variant_block(function: Callable, name: str) -> bool:
 
 
 def _check_variant(function: Callable, name: str) -> None:
-    if not callable(function):
-        raise GradingFailure(f"{name} is {type(function).__name__}, not a function.")
-    problem = reference_problem(function, name)
-    if problem:
-        raise GradingFailure(problem)
+    require_own_function(function, name)
     for case in _CHECK_INPUTS[name]:
         _compare_block(function, name, *case)
 
@@ -155,9 +174,24 @@ def _wiring_hint(model: keras.Model, name: str, F1: int) -> str:
         if isinstance(last, layers.Activation) and last.activation is keras.activations.relu:
             return "A ReLU follows the addition, which a pre-activation block does not have: "
         return ""
+    if name == "basic_block":
+        return _basic_block_wiring(model)
     for layer in model.layers:  # the first 1x1 convolution has F1 != F3 filters in every case
         if isinstance(layer, layers.Conv2D) and tuple(layer.kernel.shape[:2]) == (1, 1):
             first = layer.input is model.input and layer.filters == F1
             if first and tuple(layer.strides) != (1, 1):
                 return f"The first 1x1 convolution has strides {tuple(layer.strides)}: "
+    return ""
+
+
+def _basic_block_wiring(model: keras.Model) -> str:
+    last = model.layers[-1]
+    if isinstance(last, layers.Add):
+        return "No ReLU follows the addition, which a basic block has: "
+    convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    strided = [layer for layer in convolutions if tuple(layer.strides) != (1, 1)]
+    first = next((layer for layer in convolutions if layer.input is model.input), None)
+    if strided and first is not None and tuple(first.kernel.shape[:2]) != (1, 1):
+        if tuple(first.strides) == (1, 1):
+            return "The first f x f convolution has strides (1, 1): "
     return ""

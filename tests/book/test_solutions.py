@@ -34,8 +34,11 @@ def test_every_exercise_cell_is_exactly_the_package_function():
             seen.append(name)
     assert sorted(seen) == [
         "ResNet50",
+        "basic_block",
         "convolutional_block",
         "convolutional_block_v1_5",
+        "fix_and_train",
+        "grad_cam_map",
         "identity_block",
         "preactivation_identity_block",
     ]

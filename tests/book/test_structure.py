@@ -137,10 +137,12 @@ def test_each_exercise_is_tagged_and_followed_by_its_check(name):
     assert len(checks) == 1
     (exercise_index, _), (check_index, check) = exercises[0], checks[0]
     assert check_index > exercise_index
-    # It imports its own grader and asserts its verdict; once passed, it may save the function
-    # for later chapters (course_utils.my_code).
+    # It imports its own grader and asserts its verdict, with a message for the traceback (which
+    # nbgrader's feedback shows); once passed, it may save the function for later chapters
+    # (course_utils.my_code).
     lines = [line.rstrip(";") for line in cell_source(check).splitlines() if line.strip()]
-    verdict, save = f"assert {checker}({function})", f"save_my_function({function})"
+    verdict = f'assert {checker}({function}), "see the reason above"'
+    save = f"save_my_function({function})"
     assert lines[0] == f"from course_utils.grading import {checker}"
     assert verdict in lines
     assert set(lines) <= {

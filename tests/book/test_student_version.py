@@ -21,11 +21,12 @@ from course_tools.notebooks import (
 )
 from course_tools.student_version import (
     SAVED_CODE_FILE,
+    SAVED_WEIGHTS_FILE,
     first_unearned_cell,
     without_unearned_outputs,
     write_student_version,
 )
-from course_utils.my_code import MY_CODE_FILE
+from course_utils.my_code import MY_CODE_FILE, MY_WEIGHTS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -162,5 +163,6 @@ def test_the_instructors_saved_code_is_not_handed_out(tmp_path):
     nbformat.write(notebook(("print(1)", [])), book / "01_data.ipynb")
     (book / SAVED_CODE_FILE).write_text("def identity_block(): ...\n")
     assert SAVED_CODE_FILE == MY_CODE_FILE
+    assert SAVED_WEIGHTS_FILE == MY_WEIGHTS_FILE
     write_student_version(book, tmp_path / "student")
     assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["01_data.ipynb", "images"]

@@ -85,3 +85,37 @@ def test_a_verdict_needs_the_token_and_must_be_the_last_line():
     assert regrade._verdict(f"{good}\nnoise\n", "abc") is None
     assert regrade._verdict(good, "other") is None
     assert regrade._verdict("", "abc") is None
+
+
+@pytest.mark.parametrize(
+    ("chapter", "cell", "mistake", "hint"),
+    [
+        (
+            "05_training.ipynb",
+            "fix_and_train",
+            ("layer.momentum = 0.9", "pass"),
+            "have momentum 0.99, not 0.9",
+        ),
+        (
+            "06_evaluation.ipynb",
+            "grad_cam_map",
+            ("np.maximum(np.sum(alpha * features, axis=-1), 0.0)", "np.sum(alpha * features, -1)"),
+            "apply a ReLU",
+        ),
+        (
+            "09_variants.ipynb",
+            "basic_block",
+            ('    X = layers.Activation("relu")(X)\n    ### END', "    ### END"),
+            "No ReLU follows the addition",
+        ),
+    ],
+)
+def test_the_exercises_built_from_a_description_are_graded_outside_the_notebook(
+    chapter, cell, mistake, hint
+):
+    source = exercise(chapter, cell)
+    assert regrade.regrade(f"check_{cell}", source).passed
+    wrong_source = source.replace(*mistake)
+    assert wrong_source != source
+    result = regrade.regrade(f"check_{cell}", wrong_source)
+    assert not result.passed and hint in result.message

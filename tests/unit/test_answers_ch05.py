@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from course_utils.answers.ch05 import (
+    cosine_rate_after,
     initial_weight_left,
     smallest_smoothed_loss,
     smoothed_target,
@@ -69,3 +70,11 @@ def test_keys_accept_the_answers(capsys):
     assert not answer_is_right("5.3", 0.0)
     check_answer("5.2", 0.233)
     assert "0.051" not in capsys.readouterr().out
+
+
+def test_the_cosine_rate_is_what_keras_schedule_gives():
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps_per_epoch() * 5)
+    rate = float(schedule(steps_per_epoch() * 4))
+    assert np.isclose(cosine_rate_after(), rate, rtol=1e-5)
+    assert answer_is_right("5.4", rate)
+    assert not answer_is_right("5.4", 1e-3 * 0.2)  # the fraction of the run left, not the cosine

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tools import classroom, grading_kernel, sandbox
+from course_tools import classroom, feedback_page, grading_kernel, sandbox
 from course_tools.grade_class import SubmissionError, Verdict, chapter_of, student_names
 from course_tools.notebooks import BOOK_DIR, exercise_cells, read_notebook
 
@@ -20,7 +20,7 @@ def test_the_graded_chapters_are_the_chapters_with_exercises():
     assert classroom.graded_chapters() == with_exercises
     assert [p.name for p in with_exercises] == [
         "02_identity_block.ipynb", "03_convolutional_block.ipynb", "04_resnet50.ipynb",
-        "05_training.ipynb", "09_variants.ipynb",
+        "05_training.ipynb", "06_evaluation.ipynb", "09_variants.ipynb",
     ]  # fmt: skip
 
 
@@ -50,6 +50,9 @@ def test_the_config_names_the_chapters_delimiters_and_the_sandboxed_kernel(tmp_p
     assert config.Execute.kernel_name == grading_kernel.KERNEL_NAME
     assert config.Execute.timeout == 42
     assert config.KernelManager.transport == "ipc"
+    assert config.HTMLExporter.extra_template_basedirs == [
+        str(feedback_page.TEMPLATES), str(feedback_page.NBGRADER_TEMPLATES)
+    ]  # fmt: skip
 
 
 class _Config:

@@ -9,6 +9,7 @@ import pytest
 from course_utils.evaluate import (
     DIRECT_CALL_BATCHES,
     augmentation_robustness_images,
+    mcnemar_exact,
     mirror_images,
     out_of_range_images,
     predict_probabilities,
@@ -188,3 +189,26 @@ def test_the_mirror_ablation_pairs_two_fine_tunes_that_differ_only_in_the_mirror
     assert differences == {"name", "mirror_probability"}
     assert without.epochs == 3 and without.warmup_epochs == 0
     assert without.learning_rate == COURSE.learning_rate / 10
+
+
+def test_mcnemar_counts_only_the_images_where_exactly_one_classifier_is_right():
+    first = np.array([True, True, True, False, False, True])
+    second = np.array([True, False, False, True, False, True])
+    result = mcnemar_exact(first, second)
+    assert (result.only_first, result.only_second) == (2, 1)
+    assert result.p_value == 1.0  # 2 * P(B <= 1), B ~ Binomial(3, 1/2) = 2 * 4/8
+
+
+@pytest.mark.parametrize(
+    ("b", "c", "p_value"),
+    [(0, 5, 2 / 32), (1, 9, 2 * 11 / 1024), (9, 1, 2 * 11 / 1024), (0, 0, 1.0), (4, 4, 1.0)],
+)
+def test_mcnemar_p_values_are_the_exact_binomial_ones(b, c, p_value):
+    first = np.array([True] * b + [False] * c + [True, False])
+    second = np.array([False] * b + [True] * c + [True, False])
+    assert mcnemar_exact(first, second).p_value == pytest.approx(p_value)
+
+
+def test_mcnemar_refuses_answers_of_different_images():
+    with pytest.raises(ValueError, match="two answers per image"):
+        mcnemar_exact(np.ones(3, bool), np.ones(4, bool))

@@ -11,6 +11,7 @@ from keras.initializers import glorot_uniform
 
 from course_utils import resnet, variants
 from course_utils.grading import (
+    check_basic_block,
     check_convolutional_block_v1_5,
     check_preactivation_identity_block,
 )
@@ -19,6 +20,7 @@ from course_utils.grading.variants import check_variant_block
 # What chapter 9's check cells print for a correct block, like every other chapter's checks.
 PASSED_OUTPUT = "All tests passed.\n"
 GRADERS = {
+    "basic_block": check_basic_block,
     "convolutional_block_v1_5": check_convolutional_block_v1_5,
     "preactivation_identity_block": check_preactivation_identity_block,
 }
@@ -31,14 +33,14 @@ def _learner_copy(name):
     return namespace[name]
 
 
-@pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
+@pytest.mark.parametrize("name", sorted(GRADERS))
 def test_the_chapter_grader_passes_a_learner_copy_with_the_stored_verdict(name, capsys):
     keras.backend.clear_session()
     assert GRADERS[name](_learner_copy(name))
     assert capsys.readouterr().out == PASSED_OUTPUT
 
 
-@pytest.mark.parametrize("name", ["preactivation_identity_block", "convolutional_block_v1_5"])
+@pytest.mark.parametrize("name", sorted(GRADERS))
 def test_the_chapter_grader_refuses_the_reference_itself(name, capsys):
     assert not GRADERS[name](getattr(variants, name))
     assert capsys.readouterr().out.startswith(
@@ -114,3 +116,53 @@ def test_the_stride_on_both_convolutions_gets_the_hint_where_the_strides_go(caps
     out = capsys.readouterr().out
     assert out.startswith("Test failed:")
     assert "Hint:" in out and "the first 1x1 convolution has strides (1, 1)" in out
+
+
+def _conv(filters, size, stride, padding="same"):
+    return layers.Conv2D(filters, (size, size), strides=(stride, stride), padding=padding)
+
+
+def _basic(X, f, filters, s, *, stride_on_second=False, project="when needed", final_relu=True,
+           relu_before_norm=False):  # fmt: skip
+    """A basic block with one mistake switched on."""
+    F1, F2 = filters
+    shortcut = X
+    X = _conv(F1, f, 1 if stride_on_second else s)(X)
+    if relu_before_norm:
+        X = layers.BatchNormalization(axis=3)(layers.Activation("relu")(X))
+    else:
+        X = layers.Activation("relu")(layers.BatchNormalization(axis=3)(X))
+    X = layers.BatchNormalization(axis=3)(_conv(F2, f, s if stride_on_second else 1)(X))
+    needed = s != 1 or shortcut.shape[-1] != F2
+    if project == "always" or (project == "when needed" and needed):
+        shortcut = layers.BatchNormalization(axis=3)(_conv(F2, 1, s, "valid")(shortcut))
+    X = layers.Add()([X, shortcut])
+    return layers.Activation("relu")(X) if final_relu else X
+
+
+@pytest.mark.parametrize(
+    ("mistake", "hint"),
+    [
+        ({"final_relu": False}, "No ReLU follows the addition, which a basic block has"),
+        ({"stride_on_second": True}, "The first f x f convolution has strides (1, 1)"),
+        ({"project": "always"}, "parameters, expected"),
+        ({"project": "never"}, "basic_block raised"),
+        ({"relu_before_norm": True}, "Go back to the block's description"),
+    ],
+)
+def test_a_wrong_basic_block_fails_with_its_hint(mistake, hint, capsys):
+    def basic_block(X, f, filters, stage, block, s=1):
+        return _basic(X, f, filters, s, **mistake)
+
+    assert not check_basic_block(basic_block)
+    out = capsys.readouterr().out
+    assert out.startswith("Test failed: ")
+    assert hint in out
+
+
+def test_a_basic_block_with_every_layer_right_passes(capsys):
+    def basic_block(X, f, filters, stage, block, s=1):
+        return _basic(X, f, filters, s)
+
+    assert check_basic_block(basic_block)
+    assert capsys.readouterr().out == PASSED_OUTPUT

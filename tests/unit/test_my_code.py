@@ -1,6 +1,8 @@
 """The learner's functions kept from chapter to chapter (`course_utils.my_code`): saved with the
 imports they need, replaced when saved again, refused with a reason when they cannot stand alone,
-and the course's reference used, saying so, wherever the saved file cannot serve."""
+and the course's reference used, saying so, wherever the saved file cannot serve. The learner's
+trained weights: saved, loaded into their model, and the shipped weights used, saying so, where
+they are missing or do not fit."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ import keras
 import pytest
 
 from course_utils import resnet
-from course_utils.my_code import MODULE_NAME, MY_CODE_FILE, my_functions, save_my_function
+from course_utils.my_code import (
+    MODULE_NAME,
+    MY_CODE_FILE,
+    MY_WEIGHTS_FILE,
+    my_functions,
+    my_trained_model,
+    save_my_function,
+    save_my_weights,
+)
+from course_utils.weights import load_shipped_weights
 
 _CELLS = itertools.count(1)
 
@@ -205,3 +216,40 @@ def test_a_folder_that_cannot_be_written_is_reported_not_raised(notebook, tmp_pa
     said = capsys.readouterr().out
     assert said.startswith("identity_block was not saved for later chapters: cannot write ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def _same_weights(first, second) -> bool:
+    return all(
+        (a == b).all() for a, b in zip(first.get_weights(), second.get_weights(), strict=True)
+    )
+
+
+def test_saved_weights_come_back_in_the_learner_s_model(tmp_path, capsys):
+    keras.utils.set_random_seed(1)
+    trained = resnet.ResNet50(input_shape=(64, 64, 3), classes=6)
+    save_my_weights(trained, folder=tmp_path)
+    assert capsys.readouterr().out == (
+        f"Saved your trained weights to {MY_WEIGHTS_FILE}; chapter 6 evaluates them.\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MY_WEIGHTS_FILE]  # nothing left over
+    model = my_trained_model(folder=tmp_path)
+    assert capsys.readouterr().out.splitlines()[-1] == f"weights: yours, from {MY_WEIGHTS_FILE}"
+    assert _same_weights(model, trained)
+
+
+def test_without_saved_weights_the_shipped_ones_are_used_saying_so(tmp_path, capsys):
+    model = my_trained_model(folder=tmp_path)
+    printed = capsys.readouterr().out
+    assert "ResNet50: the course's reference" in printed
+    assert f"the course's shipped weights, since there is no {MY_WEIGHTS_FILE} yet" in printed
+    shipped = load_shipped_weights(resnet.ResNet50(input_shape=(64, 64, 3), classes=6))
+    assert _same_weights(model, shipped)
+
+
+def test_weights_of_another_network_are_not_loaded(tmp_path, capsys):
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    other.save_weights(tmp_path / MY_WEIGHTS_FILE)
+    my_trained_model(folder=tmp_path)
+    printed = capsys.readouterr().out
+    assert f"the course's shipped weights, since {MY_WEIGHTS_FILE} does not fit" in printed
+    assert "train it again in chapter 5" in printed
