@@ -13,9 +13,17 @@ import pytest
 from nbclient import NotebookClient
 
 from course_tools import brief_chapters
-from course_tools.notebooks import BOOK_DIR, cell_source, cell_tags, read_notebook
+from course_tools.notebooks import (
+    BOOK_DIR,
+    SAVED_CODE_FILE,
+    SAVED_WEIGHTS_FILE,
+    cell_source,
+    cell_tags,
+    read_notebook,
+)
 
 TRAINING_CHAPTERS = ["05_training.ipynb", "09_variants.ipynb"]
+LEARNER_FILES = (SAVED_CODE_FILE, SAVED_WEIGHTS_FILE)  # what a learner's run writes beside them
 
 
 def assigned_names(source: str) -> set[str]:
@@ -26,6 +34,19 @@ def assigned_names(source: str) -> set[str]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
+
+
+TRAINING_CALLS = {"fit", "train_briefly", "fix_and_train"}
+
+
+def called_names(source: str) -> set[str]:
+    """The names of the functions and methods the source calls (``model.fit(...)``: fit)."""
+    calls = [node.func for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
+    return {getattr(func, "attr", getattr(func, "id", None)) for func in calls}
+
+
+def defines_functions_only(source: str) -> bool:
+    return all(isinstance(node, ast.FunctionDef) for node in ast.parse(source).body)
 
 
 def used_names(source: str) -> set[str]:
@@ -39,8 +60,14 @@ def test_a_chapter_that_trains_declares_its_length_and_its_training_uses_it(name
     assert len(parameters) == 1
     assert assigned_names(cell_source(parameters[0])) == set(brief_chapters.BRIEF)
     later = nb.cells[nb.cells.index(parameters[0]) + 1 :]
-    training = [c for c in later if c.cell_type == "code" and ".fit(" in cell_source(c)]
-    training += [c for c in later if c.cell_type == "code" and "train_briefly(" in cell_source(c)]
+    # The cells that train: calls of fit or of a function that fits, not their definitions.
+    training = [
+        c
+        for c in later
+        if c.cell_type == "code"
+        and called_names(cell_source(c)) & TRAINING_CALLS
+        and not defines_functions_only(cell_source(c))
+    ]
     assert training
     for cell in training:
         assert set(brief_chapters.BRIEF) <= used_names(cell_source(cell))
@@ -59,8 +86,9 @@ def test_only_the_chapters_that_train_declare_parameters():
 def brief_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("brief") / "book"
     book = tmp_path_factory.mktemp("source") / "book"
-    shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns("my_resnet.py"))
-    (book / "my_resnet.py").write_text("# a learner's saved code\n")
+    shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns(*LEARNER_FILES))
+    (book / SAVED_CODE_FILE).write_text("# a learner's saved code\n")
+    (book / SAVED_WEIGHTS_FILE).write_bytes(b"a learner's trained weights")
     injected = brief_chapters.write_brief_book(book, out)
     return book, out, injected
 
@@ -81,11 +109,11 @@ def test_the_copy_injects_the_values_after_the_parameters_cell_and_keeps_the_out
         assert [c.get("outputs") for c in rest] == [c.get("outputs") for c in ours.cells]
 
 
-def test_the_other_pages_are_copied_as_they_are_and_a_learners_code_is_left_behind(brief_book):
+def test_the_other_pages_are_copied_as_they_are_and_a_learners_files_are_left_behind(brief_book):
     book, out, _ = brief_book
     for path in book.rglob("*"):
         copied = out / path.relative_to(book)
-        if path.name == "my_resnet.py":
+        if path.name in LEARNER_FILES:
             assert not copied.exists()
         elif path.is_file() and path.name not in TRAINING_CHAPTERS:
             assert copied.read_bytes() == path.read_bytes(), path

@@ -336,3 +336,10 @@ def test_the_project_rule_reports_files_and_lines_and_leaves_keras_compat_alone(
         ("scripts/pdf.py", 2, "patches playwright.sync_api.something"),
         ("tests/unit/test_web.py", 4, "uses the private keras._x"),
     ]
+
+
+def test_no_two_test_modules_share_a_file_name():
+    # pytest imports test modules by their file name (the folders are not packages): two modules
+    # of one name stop the whole run with "import file mismatch".
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
