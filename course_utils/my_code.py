@@ -104,10 +104,15 @@ def my_functions(*names: str, folder: Path | str | None = None) -> tuple[Callabl
     return tuple(found)
 
 
+def my_weights_path(folder: Path | str | None = None) -> Path:
+    """`my_resnet.weights.h5` in `folder`, by default the current folder (the notebooks')."""
+    return my_code_path(folder).with_name(MY_WEIGHTS_FILE)
+
+
 def save_my_weights(model, folder: Path | str | None = None) -> None:
     """Save the weights of `model`, your trained ResNet-50, into `my_resnet.weights.h5` in
     `folder` (by default the current one), replacing the file atomically. Prints one line."""
-    path = Path(folder if folder is not None else Path.cwd()) / MY_WEIGHTS_FILE
+    path = my_weights_path(folder)
     with tempfile.TemporaryDirectory(prefix=".my-weights-", dir=path.parent) as staging:
         written = Path(staging) / MY_WEIGHTS_FILE
         model.save_weights(written)
@@ -125,7 +130,7 @@ def my_trained_model(folder: Path | str | None = None):
     """
     (build,) = my_functions("ResNet50", folder=folder)
     model = build(input_shape=(64, 64, 3), classes=6)
-    path = Path(folder if folder is not None else Path.cwd()) / MY_WEIGHTS_FILE
+    path = my_weights_path(folder)
     if not path.is_file():
         print(
             f"weights: the course's shipped weights, since there is no {path.name} yet "

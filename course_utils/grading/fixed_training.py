@@ -88,8 +88,9 @@ def _check(function: Callable) -> None:
         )
     check_original_recipe(config)
     _check_schedule(config["optimizer"])
-    _check_momentum(model)
-    _check_steps(model, history)
+    steps = int(model.optimizer.iterations.numpy())
+    _check_momentum(model, steps, batch_mean=x.mean(axis=(0, 1, 2)))
+    _check_steps(steps, history)
     _check_validation(history)
 
 
@@ -130,7 +131,9 @@ def _check_schedule(optimizer: dict) -> None:
         )
 
 
-def _check_momentum(model: keras.Model) -> None:
+def _check_momentum(model: keras.Model, steps: int, batch_mean: np.ndarray) -> None:
+    """Every BatchNormalization layer has MOMENTUM, and the first one's moving mean, after
+    `steps` steps on batches of mean `batch_mean` (per channel), shows that training used it."""
     norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
     wrong = [layer for layer in norms if not np.isclose(layer.momentum, MOMENTUM)]
     if wrong:
@@ -140,8 +143,6 @@ def _check_momentum(model: keras.Model) -> None:
             f"{', '.join(map(str, found))}, not {MOMENTUM}. Give every BatchNormalization layer "
             f"of the model momentum {MOMENTUM} (look through model.layers)."
         )
-    steps = int(model.optimizer.iterations.numpy())
-    batch_mean = _data()[0].mean(axis=(0, 1, 2))
     moving_mean = keras.ops.convert_to_numpy(norms[0].moving_mean)
     expected = (1 - MOMENTUM**steps) * batch_mean
     if steps and not np.allclose(moving_mean, expected, rtol=0.05, atol=1e-4):
@@ -152,8 +153,7 @@ def _check_momentum(model: keras.Model) -> None:
         )
 
 
-def _check_steps(model: keras.Model, history: keras.callbacks.History) -> None:
-    steps = int(model.optimizer.iterations.numpy())
+def _check_steps(steps: int, history: keras.callbacks.History) -> None:
     if steps != STEPS or len(history.epoch) != EPOCHS:
         raise GradingFailure(
             f"called with epochs={EPOCHS} on {IMAGES} images, {NAME} trained "

@@ -92,8 +92,9 @@ def _check(function: Callable) -> None:
         ("a tiny network's feature maps (4, 6, 7, 4)", features, gradients, cam),
     ]
     for description, case_features, case_gradients, known in cases:
-        expected = reference_grad_cam_map(case_features, case_gradients)
-        if known is not None:
+        if known is None:
+            expected = reference_grad_cam_map(case_features, case_gradients)
+        else:
             expected = known
         returned = call_learner(
             function, case_features.copy(), case_gradients.copy(), what=NAME, signature=SIGNATURE
