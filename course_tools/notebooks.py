@@ -12,10 +12,12 @@ The chapters mark their cells with metadata that these tools rely on:
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbformat import NotebookNode
 
 from course_utils.atomic_files import write_text_atomic
@@ -39,6 +41,24 @@ SAVED_WEIGHTS_FILE = "my_resnet.weights.h5"
 def chapter_notebooks(book_dir: Path = BOOK_DIR) -> list[Path]:
     """The chapter notebooks of the book, in file-name (= reading) order."""
     return sorted(Path(book_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def toc_pages(project_root: Path = PROJECT_ROOT) -> list[str]:
+    """The book's pages in reading order (``book/intro``, ``book/01_data``, ...), from _toc.yml:
+    its root, then the chapters of every part (and their sections)."""
+    toc = yaml.safe_load((project_root / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return [posixpath.splitext(page)[0] for page in pages]
 
 
 def read_notebook(path: Path) -> NotebookNode:

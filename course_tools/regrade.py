@@ -66,6 +66,7 @@ EXERCISES = {
     ),
     "check_training": Exercise("compile", "check_training", None, given=("model",)),
     "check_fix_and_train": Exercise("fix_and_train", "check_fix_and_train", "fix_and_train"),
+    "check_random_mirror": Exercise("random_mirror", "check_random_mirror", "random_mirror"),
     "check_grad_cam_map": Exercise("grad_cam_map", "check_grad_cam_map", "grad_cam_map"),
     "check_convolutional_block_v1_5": Exercise(
         "convolutional_block_v1_5", "check_convolutional_block_v1_5", "convolutional_block_v1_5"

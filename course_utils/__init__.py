@@ -11,7 +11,7 @@
     weights         the shipped trained weights
     model_diagram, skip_experiment
                     the architecture diagram (chapter 04), the plain-versus-residual experiment
-                    (chapter 07)
+                    (chapter 08)
 
 The instructors' and maintainers' tools live in the package ``course_tools`` beside this one.
 Keras runs on TensorFlow unless KERAS_BACKEND says otherwise.

@@ -149,9 +149,85 @@ def mcnemar_exact(first_right: np.ndarray, second_right: np.ndarray) -> PairedCo
         )
     b = int(np.sum(first_right & ~second_right))
     c = int(np.sum(~first_right & second_right))
+    return PairedComparison(b, c, _two_sided_binomial_p(b, c))
+
+
+def _two_sided_binomial_p(b: int, c: int) -> float:
+    """min(1, 2 P(B <= min(b, c))) for B ~ Binomial(b + c, 1/2); 1 where b + c = 0."""
     n = b + c
     tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n
-    return PairedComparison(b, c, min(1.0, 2 * tail))
+    return min(1.0, 2 * tail)
+
+
+class SignTest(NamedTuple):
+    """Paired differences: how many are positive, how many negative, and the exact sign test."""
+
+    positive: int
+    negative: int  # ties (differences of 0) are in neither
+    p_value: float  # two-sided
+
+
+def sign_test(differences: np.ndarray) -> SignTest:
+    """The exact sign test of paired differences (one per image): if neither member of a pair
+    tended to be larger, each non-zero difference would be positive with probability 1/2, and
+    the two-sided p-value is min(1, 2 P(B <= min(positive, negative))), B ~ Binomial(positive +
+    negative, 1/2). McNemar's exact test is this test on the images where one classifier is right.
+
+    Args:
+        differences: (m,) numbers, e.g. the probability lost by one change minus another's.
+    """
+    differences = np.asarray(differences, dtype=np.float64)
+    if differences.ndim != 1:
+        raise ValueError(f"need one difference per pair, shape (m,); got {differences.shape}")
+    positive, negative = int(np.sum(differences > 0)), int(np.sum(differences < 0))
+    return SignTest(positive, negative, _two_sided_binomial_p(positive, negative))
+
+
+class GroupedInterval(NamedTuple):
+    """A bootstrap interval of an accuracy that resamples whole groups (signers), not images."""
+
+    low: float
+    high: float
+    groups: int
+
+
+def group_bootstrap_interval(
+    right: np.ndarray,
+    groups: np.ndarray,
+    confidence: float = 0.95,
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> GroupedInterval:
+    """A percentile bootstrap interval of the accuracy, resampling groups with replacement.
+
+    Images of one signer are not independent draws: a network that misreads one person's hand
+    tends to misread several of their photos. Each resample draws as many signers as there are,
+    with replacement, and pools all their images; the interval holds the middle `confidence` of
+    the resampled accuracies (B. Efron, R. Tibshirani, "An Introduction to the Bootstrap", 1993,
+    for resampling the units that were sampled). A bootstrap resamples only the mistakes it saw:
+    with very few, the interval is too narrow, so report it beside Wilson's.
+
+    Args:
+        right: (m,) booleans, whether each image was read correctly.
+        groups: (m,) the group (signer) of each image.
+
+    Returns:
+        GroupedInterval(low, high, number of groups).
+    """
+    right, groups = np.asarray(right, bool), np.asarray(groups)
+    if right.shape != groups.shape or right.ndim != 1 or right.size == 0:
+        raise ValueError(
+            f"need one answer and one group per image, shapes (m,) and (m,); got {right.shape} "
+            f"and {groups.shape}"
+        )
+    names, index = np.unique(groups, return_inverse=True)
+    correct = np.bincount(index, weights=right).astype(np.float64)  # (g,)
+    counts = np.bincount(index).astype(np.float64)
+    draws = np.random.default_rng(seed).integers(0, len(names), (resamples, len(names)))
+    accuracies = correct[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(accuracies, [tail, 1 - tail])
+    return GroupedInterval(float(low), float(high), len(names))
 
 
 def augmentation_robustness_images(images: np.ndarray, seed: int = 2026) -> np.ndarray:

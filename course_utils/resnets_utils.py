@@ -98,22 +98,50 @@ def validation_split_positions(
         SignsDataError: as `load_validation_split`.
     """
     folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
-    with open_signs_file(folder / TRAIN_FILE, "train") as train_file:
-        labels = np.asarray(train_file.y).reshape(-1)
-    with h5py.File(folder / TRAIN_FILE, "r") as f:
+    numbers, labels = _file_numbers_and_labels(folder / TRAIN_FILE, "train")
+    train, validation = validation_positions(numbers, labels, n_signers)
+    return np.asarray(train), np.asarray(validation)
+
+
+def signer_keys(data_dir: Path | str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Who signed each image: a key shared by all images of one signer (`file number - digit`,
+    since each signer photographed the digits one after another).
+
+    Args:
+        data_dir: as for `load_dataset`.
+
+    Returns:
+        (train_keys (m_train,) int64, test_keys (m_test,) int64), in the stored order of
+        `load_dataset`'s arrays; `train_keys[validation_split_positions()[1]]` are the validation
+        images' signers.
+
+    Raises:
+        SignsDataError: as `load_validation_split`.
+    """
+    folder = Path(data_dir) if data_dir is not None else ensure_signs_data()
+    keys = []
+    for name, prefix in ((TRAIN_FILE, "train"), (TEST_FILE, "test")):
+        numbers, labels = _file_numbers_and_labels(folder / name, prefix)
+        keys.append(numbers.astype(np.int64) - labels.astype(np.int64))
+    return keys[0], keys[1]
+
+
+def _file_numbers_and_labels(path: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+    """The source file number and the label of each image of a SIGNS file built by the course."""
+    with open_signs_file(path, prefix) as signs:
+        labels = np.asarray(signs.y).reshape(-1)
+    with h5py.File(path, "r") as f:
         if "file_numbers" not in f:
             raise SignsDataError(
-                f"{folder / TRAIN_FILE} does not record the file number of its images, so its "
-                f"signers are unknown. {rebuild_fix()}"
+                f"{path} does not record the file number of its images, so its signers are "
+                f"unknown. {rebuild_fix()}"
             )
         numbers = f["file_numbers"][()]
     if numbers.shape != labels.shape:
         raise SignsDataError(
-            f"{folder / TRAIN_FILE} holds {numbers.size} file numbers for {labels.size} "
-            f"images. {rebuild_fix()}"
+            f"{path} holds {numbers.size} file numbers for {labels.size} images. {rebuild_fix()}"
         )
-    train, validation = validation_positions(numbers, labels, n_signers)
-    return np.asarray(train), np.asarray(validation)
+    return numbers, labels
 
 
 def convert_to_one_hot(Y: np.ndarray, C: int) -> np.ndarray:

@@ -31,6 +31,8 @@ MIRROR_ABLATION = ASSETS_DIR / "mirror_ablation.json"
 # The paired runs that isolate BatchNormalization's momentum in the original recipe (chapter 5;
 # `python -m course_tools.momentum_ablation`).
 MOMENTUM_ABLATION = ASSETS_DIR / "momentum_ablation.json"
+# Chapter 9's five networks under its protocol with other seeds (`course_tools.variant_seeds`).
+VARIANT_SEEDS = ASSETS_DIR / "variant_seeds.json"
 MODEL_CARD = ASSETS_DIR / "resnet50_signs.md"
 
 

@@ -1,36 +1,27 @@
 """Answer keys of chapter 7's end-of-chapter questions (see `course_utils.questions`)."""
 
-from course_utils import skip_experiment as skip
 from course_utils.questions import Answer
 
-BRANCH_WEIGHT = 0.05  # w in question 7.1
+IMAGENET_SIZE = 224  # the input side in question 7.1
 
 
-def gradient_factors_through_the_blocks() -> tuple[float, float]:
-    """(residual, plain): the factor by which the gradient changes through DEEP / 2 blocks of one
-    number each, with dy/dx = 1 + w for a residual block and dy/dx = w for a plain layer."""
-    blocks = skip.DEEP // 2
-    return (1 + BRANCH_WEIGHT) ** blocks, BRANCH_WEIGHT**blocks
-
-
-def parameters_with_dense_shortcuts() -> int:
-    """The parameters of the deep residual network if each shortcut were a Dense layer of WIDTH
-    units with biases: the network's own parameters plus one such layer per block."""
-    inputs, width, classes = skip.THUMBNAIL**2, skip.WIDTH, skip.N_CLASSES
-    dense = width * width + width  # a Dense(width) layer on width inputs
-    network = (inputs * width + width) + skip.DEEP * dense + (width * classes + classes)
-    return network + (skip.DEEP // 2) * dense
+def stage4_grid(size: int = IMAGENET_SIZE) -> tuple[int, int]:
+    """(cells, pixels): the side of stage 4's grid for (size, size, 3) inputs, and the width of
+    the square each cell lies over. The stem pads by 3, convolves 7 x 7 with stride 2 and
+    max-pools 3 x 3 with stride 2 (both 'valid'); stage 3's and stage 4's first blocks halve the
+    grid with strided 1 x 1 convolutions (ceil, since a 1 x 1 window fits at every stride)."""
+    side = (size + 2 * 3 - 7) // 2 + 1  # conv1
+    side = (side - 3) // 2 + 1  # max pooling: stage 2's grid
+    for _ in range(2):  # the strides of stages 3 and 4
+        side = (side - 1) // 2 + 1
+    return side, size // side
 
 
 ANSWERS = {
     "7.1": Answer(
-        expected=gradient_factors_through_the_blocks,
-        hint="the gradient is multiplied by dy/dx once per block: 1 + w for a residual block, w "
-        "for a plain layer. Answer with a tuple (residual, plain).",
-    ),
-    "7.2": Answer(
-        expected=parameters_with_dense_shortcuts,
-        hint="start from the residual network's parameters printed in the chapter and add, for "
-        "each of the 20 shortcuts, the weights and biases of a Dense layer from 16 to 16 units.",
+        expected=stage4_grid,
+        hint="follow the side of the grid through the layers: (n + 2p - f) // s + 1 for the stem's "
+        "convolution and pooling, then halve it (rounding up) at stages 3 and 4. Answer with a "
+        "tuple (cells, pixels).",
     ),
 }

@@ -11,6 +11,7 @@ from course_utils.grading.compile_settings import check_training
 from course_utils.grading.fixed_training import check_fix_and_train
 from course_utils.grading.grad_cam_map import check_grad_cam_map
 from course_utils.grading.harness import PASSED
+from course_utils.grading.random_mirror import check_random_mirror
 from course_utils.grading.resnet50 import check_resnet50
 from course_utils.grading.variants import (
     check_basic_block,
@@ -27,6 +28,7 @@ __all__ = [
     "check_grad_cam_map",
     "check_identity_block",
     "check_preactivation_identity_block",
+    "check_random_mirror",
     "check_resnet50",
     "check_training",
 ]

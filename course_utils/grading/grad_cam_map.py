@@ -1,4 +1,4 @@
-"""Grader of chapter 6's `grad_cam_map`: Grad-CAM's maps from feature maps and gradients.
+"""Grader of chapter 7's `grad_cam_map`: Grad-CAM's maps from feature maps and gradients.
 
 The check calls the learner's function on three kinds of input and compares what it returns with
 the course's `course_utils.grad_cam.grad_cam_map`:
@@ -34,7 +34,7 @@ ATOL = 1e-6
 
 
 def check_grad_cam_map(function: Callable) -> bool:
-    """Grade a learner's `grad_cam_map` (chapter 6). Prints ``All tests passed.`` and returns
+    """Grade a learner's `grad_cam_map` (chapter 7). Prints ``All tests passed.`` and returns
     True, or prints what is wrong and returns False. Never raises."""
     return report(lambda: _check(function))
 

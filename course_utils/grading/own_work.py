@@ -1,6 +1,7 @@
 """Is the function handed to a grader the learner's own code? It must not be the course's
 reference (`course_utils.resnet`, `course_utils.training.batchnorm` for chapter 5's
-`fix_and_train`, `course_utils.grad_cam` for chapter 6's `grad_cam_map`, or
+`fix_and_train`, `course_utils.training.mirror_finetune` for chapter 6's `random_mirror`,
+`course_utils.grad_cam` for chapter 7's `grad_cam_map`, or
 `course_utils.variants` for chapter 9's blocks), nor a thin wrapper that calls
 the reference of the same name."""
 
@@ -12,11 +13,11 @@ from collections.abc import Callable
 
 from course_utils import grad_cam, resnet, variants
 from course_utils.grading.harness import GradingFailure
-from course_utils.training import batchnorm
+from course_utils.training import batchnorm, mirror_finetune
 
 MAX_DEPTH = 4  # how deep the learner's own helper functions are followed
 LIBRARIES = {"course_utils", "keras", "tensorflow", "numpy"}
-REFERENCE_MODULES = (resnet, batchnorm, grad_cam, variants)
+REFERENCE_MODULES = (resnet, batchnorm, mirror_finetune, grad_cam, variants)
 
 
 def require_own_function(function, name: str) -> None:

@@ -95,6 +95,23 @@ def fit_original_recipe(
     )
 
 
+def reseed_kernels(model: keras.Model, seed: int) -> None:
+    """Draw every kernel of `model` again from its own initializer, reseeded.
+
+    The course's blocks give every convolution `glorot_uniform(seed=0)`, so two builds start from
+    the same weights whatever `keras.utils.set_random_seed` says. This gives layer k of the model
+    the seed `seed * 10_000 + k` (same distribution, other draws); biases and BatchNormalization
+    parameters keep their constant starting values.
+    """
+    for position, layer in enumerate(model.layers):
+        initializer = getattr(layer, "kernel_initializer", None)
+        if initializer is None:
+            continue
+        config = keras.initializers.serialize(initializer)
+        config["config"]["seed"] = seed * 10_000 + position
+        layer.kernel.assign(keras.initializers.get(config)(layer.kernel.shape))
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time, in seconds, of every epoch (training and validation)."""
 
@@ -116,6 +133,7 @@ def train_briefly(
     epochs: int | None = None,
     seed: int = 0,
     verbose: int | str = 0,
+    reseed: bool = False,
 ) -> dict:
     """Train one network under the protocol every variant shares.
 
@@ -124,7 +142,8 @@ def train_briefly(
     weights within a few epochs); Adam with LEARNING_RATE and categorical cross-entropy;
     `model.fit` for `epochs` epochs of mini-batches of BATCH_SIZE, with the validation images
     evaluated after each epoch. The convolutions' initial weights come from their seeded
-    initialisers, so `seed` changes the order of the mini-batches.
+    initialisers, so `seed` changes the order of the mini-batches; with `reseed`, the kernels are
+    drawn again with `seed` too (`reseed_kernels`).
 
     Args:
         build: returns the uncompiled model, mapping (m, 64, 64, 3) to (m, 6) probabilities.
@@ -133,20 +152,25 @@ def train_briefly(
         epochs: number of epochs (default BRIEF_EPOCHS).
         seed: the random seed.
         verbose: passed to `model.fit` (0 silent, 2 one line per epoch).
+        reseed: draw the initial kernels with `seed` as well.
 
     Returns:
         {"name", "parameters": int, "epoch_seconds": [float] (one per epoch, the first one
          includes building the training graph), "seconds_per_epoch": float (their median),
          "final_val_accuracy": float, "best_val_accuracy": float, "val_correct": int (images of
-         the validation set right after the last epoch), "n_val": int, "history": {metric: [one
-         value per epoch]}}.
+         the validation set right after the last epoch), "n_val": int, "val_predicted": [int]
+         (the class predicted for each validation image after the last epoch), "history":
+         {metric: [one value per epoch]}}.
     """
     epochs = BRIEF_EPOCHS if epochs is None else epochs
     _, _, x_val, _ = data
     model = fresh_compiled_model(build, seed, BATCHNORM_MOMENTUM)
+    if reseed:
+        reseed_kernels(model, seed)
     timer = EpochTimer()
     history = fit_original_recipe(model, data, epochs, [timer], verbose)
     val_accuracy = [float(v) for v in history.history["val_accuracy"]]
+    predicted = model.predict(x_val, batch_size=BATCH_SIZE, verbose=0).argmax(axis=1)
     return {
         "name": model.name,
         "parameters": int(model.count_params()),
@@ -156,5 +180,6 @@ def train_briefly(
         "best_val_accuracy": max(val_accuracy),
         "val_correct": int(round(val_accuracy[-1] * len(x_val))),
         "n_val": len(x_val),
+        "val_predicted": [int(c) for c in predicted],
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
     }

@@ -14,9 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from course_tools.notebooks import cell_source, read_notebook
+from course_tools.notebooks import cell_source, read_notebook, toc_pages
 from course_utils.data.paths import PROJECT_ROOT
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
@@ -40,8 +39,7 @@ KNOWN_PALETTE_GAPS: dict[str, str] = {}
 
 
 def _toc_sources() -> list[Path]:
-    toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text())
-    names = [toc["root"]] + [entry["file"] for entry in toc["chapters"]]
+    names = toc_pages()
     sources = []
     for name in names:
         for suffix in (".ipynb", ".md"):

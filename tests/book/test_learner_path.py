@@ -1,7 +1,8 @@
 """The learner's path through the book, in one folder, as a learner works: chapters 02 to 04 save
 the learner's functions, chapter 05 builds that ResNet50, trains it briefly (papermill's
 parameters, `course_tools.brief_chapters`), fixes it with the learner's `fix_and_train` and saves
-its weights, and chapter 06 evaluates that very model. Each step says whose code and weights it
+its weights, and chapter 06 evaluates that very model and fine-tunes copies of it with the
+learner's `random_mirror`. Each step says whose code and weights it
 uses; neither the course's reference nor its shipped weights stand in."""
 
 from __future__ import annotations
@@ -76,3 +77,16 @@ def test_chapter_6_evaluates_the_model_the_learner_trained(learner_folder):
         f"ResNet50: yours, from {SAVED_CODE_FILE}\nweights: yours, from {SAVED_WEIGHTS_FILE}\n"
     )
     assert "your model, validation: " in out and "your model,       test: " in out
+
+
+def test_chapter_6_fine_tunes_copies_of_the_learner_s_model_with_the_learner_s_mirror(
+    learner_folder,
+):
+    chapter = "06_evaluation.ipynb"
+    check = printed(learner_folder, chapter, "from course_utils.grading import check_random_mirror")
+    assert check == "All tests passed.\n"
+    out = printed(learner_folder, chapter, "data = load_split_arrays()")
+    assert out.count(f"weights: yours, from {SAVED_WEIGHTS_FILE}") == 2
+    assert "--- fine-tuning a copy of your model, your random_mirror" in out
+    table = printed(learner_folder, chapter, "print(f\"{'validation':<18}")
+    assert "mirrored" in table and "only the mirrored copy right on" in table

@@ -41,6 +41,7 @@ def test_every_exercise_cell_is_exactly_the_package_function():
         "grad_cam_map",
         "identity_block",
         "preactivation_identity_block",
+        "random_mirror",
     ]
 
 

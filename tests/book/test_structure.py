@@ -18,6 +18,7 @@ from course_tools.notebooks import (
     check_cells,
     exercise_cells,
     read_notebook,
+    toc_pages,
 )
 from course_utils.data.paths import PROJECT_ROOT
 
@@ -28,9 +29,10 @@ CHAPTERS = [
     "04_resnet50.ipynb",
     "05_training.ipynb",
     "06_evaluation.ipynb",
-    "07_why_skip_connections.ipynb",
-    "08_training_at_scale.ipynb",
+    "07_what_the_network_looks_at.ipynb",
+    "08_why_skip_connections.ipynb",
     "09_variants.ipynb",
+    "10_training_at_scale.ipynb",
 ]
 EXERCISES = {
     "02_identity_block.ipynb": ("identity_block", "check_identity_block"),
@@ -58,9 +60,9 @@ def test_table_of_contents_lists_the_intro_and_every_chapter_in_order():
     toc = yaml.safe_load((PROJECT_ROOT / "_toc.yml").read_text())
     assert toc["format"] == "jb-book"
     assert toc["root"] == "book/intro"
-    assert [entry["file"] for entry in toc["chapters"]] == [
-        f"book/{Path(name).stem}" for name in CHAPTERS
-    ]
+    assert toc_pages() == ["book/intro"] + [f"book/{Path(name).stem}" for name in CHAPTERS]
+    assert [part["caption"] for part in toc["parts"]] == ["The course", "Optional"]
+    assert toc["parts"][1]["chapters"] == [{"file": "book/10_training_at_scale"}]
     assert [path.name for path in chapter_notebooks()] == CHAPTERS
     assert (BOOK_DIR / "intro.md").is_file()
 

@@ -29,7 +29,6 @@ The module only needs Playwright's Python package and an installed Chromium (Deb
 from __future__ import annotations
 
 import os
-import posixpath
 import shutil
 import sys
 import time
@@ -37,11 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 # The tests folder, for `local_server` when this file runs on its own.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from local_server import serve_folder
+
+from course_tools.notebooks import toc_pages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_HTML = PROJECT_ROOT / "_build" / "html"
@@ -174,23 +173,6 @@ class BookReport:
         return [
             f"{name}: {problem}" for name, page in self.pages.items() for problem in page.problems
         ]
-
-
-def toc_pages(project_root: Path = PROJECT_ROOT) -> list[str]:
-    """The book's pages in reading order (``book/intro``, ``book/01_data``, ...), from _toc.yml."""
-    toc = yaml.safe_load((project_root / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return [posixpath.splitext(page)[0] for page in pages]
 
 
 def find_chromium() -> str | None:

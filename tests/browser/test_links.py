@@ -16,7 +16,7 @@ def test_broken_links_missing_anchors_and_cdn_files_are_reported(built_html, tmp
     copy = tmp_path / "html"
     shutil.copytree(built_html, copy, ignore=shutil.ignore_patterns("_screenshots", "_static"))
     (copy / "book" / "03_convolutional_block.html").unlink()
-    page = copy / "book" / "07_why_skip_connections.html"
+    page = copy / "book" / "08_why_skip_connections.html"
     page.write_text(
         page.read_text().replace(
             "</body>",

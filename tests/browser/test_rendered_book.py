@@ -150,11 +150,11 @@ def broken(built_html, chromium, tmp_path_factory):
     _edit(book / "05_training.html", '<img alt="', '<img data-alt="')  # alt text
     _edit(book / "05_training.html", "</body>", "<script>brokenBook.run()</script></body>")
     (copy / "_static" / "jupyter-widgets" / "embed-amd.js").unlink()  # chapter 06's widgets
-    missing_image = _first_image(book / "07_why_skip_connections.html")
+    missing_image = _first_image(book / "08_why_skip_connections.html")
     (book / missing_image).resolve().unlink()  # a plot
     article = '<article class="bd-article">'
-    _edit(book / "07_why_skip_connections.html", "<h2>", "<h4>", after=article)  # a heading
-    (book / "08_training_at_scale.html").unlink()  # a page
+    _edit(book / "08_why_skip_connections.html", "<h2>", "<h4>", after=article)  # a heading
+    (book / "10_training_at_scale.html").unlink()  # a page
     pages = toc_pages()
     pages = pages[pages.index(UNBROKEN) :]
     report = check_book(copy, pages, None, chromium, search_word=None)
@@ -167,7 +167,7 @@ def _problems(report: BookReport, name: str) -> str:
 
 def test_a_missing_image_is_reported(broken):
     report, image = broken
-    problems = _problems(report, "book/07_why_skip_connections")
+    problems = _problems(report, "book/08_why_skip_connections")
     assert f"image did not load: ../_images/{image}" in problems
     assert f"HTTP 404 for _images/{image}" in problems
 
@@ -180,7 +180,7 @@ def test_a_script_error_is_reported(broken):
 def test_a_missing_page_is_reported(broken):
     report, _ = broken
     # Reached through the previous page's "next" link, as a reader would.
-    assert "HTTP 404" in _problems(report, "book/08_training_at_scale")
+    assert "HTTP 404" in _problems(report, "book/10_training_at_scale")
 
 
 def test_missing_alt_text_is_reported(broken):
@@ -198,7 +198,7 @@ def test_a_missing_widget_manager_is_reported(broken):
 
 def test_a_skipped_heading_level_is_reported(broken):
     report, _ = broken
-    assert "heading level skipped: h1 then h4" in _problems(report, "book/07_why_skip_connections")
+    assert "heading level skipped: h1 then h4" in _problems(report, "book/08_why_skip_connections")
 
 
 def test_the_page_left_whole_in_the_broken_copy_passes(broken):

@@ -11,7 +11,7 @@ default single-device settings) and MirroredStrategy over the 2 devices (12 per 
 learning rate scaled x 2) with synchronized BatchNormalization on data streamed from the files;
 it also checks that eager steps are refused on the 2 replicas;
 with CHIEF_OUT_DIR it then resumes a copy of the chief's checkpoint folder (2 epochs of the
-multi-worker run) for the last epoch. (Chapter 08 runs MirroredStrategy on the in-memory arrays,
+multi-worker run) for the last epoch. (Chapter 10 runs MirroredStrategy on the in-memory arrays,
 with synchronized and with per-replica statistics, and its compared outputs check both against
 one device.)
 `worker` is one process of a 2-worker MultiWorkerMirroredStrategy cluster: it trains one epoch,

@@ -22,7 +22,7 @@ from course_tools.notebooks import (
     read_notebook,
 )
 
-TRAINING_CHAPTERS = ["05_training.ipynb", "09_variants.ipynb"]
+TRAINING_CHAPTERS = ["05_training.ipynb", "06_evaluation.ipynb", "09_variants.ipynb"]
 LEARNER_FILES = (SAVED_CODE_FILE, SAVED_WEIGHTS_FILE)  # what a learner's run writes beside them
 
 
@@ -36,7 +36,7 @@ def assigned_names(source: str) -> set[str]:
     }
 
 
-TRAINING_CALLS = {"fit", "train_briefly", "fix_and_train"}
+TRAINING_CALLS = {"fit", "train_briefly", "fix_and_train", "fine_tune"}
 
 
 def called_names(source: str) -> set[str]:

@@ -9,7 +9,7 @@ devices and the multi-worker strategy must exist before TensorFlow starts, so ev
 its own process, started from tests/system/distributed_training.py.
 
 MirroredStrategy on the in-memory arrays, with synchronized BatchNormalization and with
-per-replica statistics, is run by chapter 08, whose compared outputs check both against one
+per-replica statistics, is run by chapter 10, whose compared outputs check both against one
 device: ``pytest --nbval`` of the chapter is that test.
 """
 

@@ -98,6 +98,12 @@ def test_a_verdict_needs_the_token_and_must_be_the_last_line():
         ),
         (
             "06_evaluation.ipynb",
+            "random_mirror",
+            ("tf.reverse(images, axis=[2])", "tf.reverse(images, axis=[1])"),
+            "upside down, not mirrored",
+        ),
+        (
+            "07_what_the_network_looks_at.ipynb",
             "grad_cam_map",
             ("np.maximum(np.sum(alpha * features, axis=-1), 0.0)", "np.sum(alpha * features, -1)"),
             "apply a ReLU",

@@ -20,7 +20,8 @@ def test_the_graded_chapters_are_the_chapters_with_exercises():
     assert classroom.graded_chapters() == with_exercises
     assert [p.name for p in with_exercises] == [
         "02_identity_block.ipynb", "03_convolutional_block.ipynb", "04_resnet50.ipynb",
-        "05_training.ipynb", "06_evaluation.ipynb", "09_variants.ipynb",
+        "05_training.ipynb", "06_evaluation.ipynb", "07_what_the_network_looks_at.ipynb",
+        "09_variants.ipynb",
     ]  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""check_grad_cam_map (chapter 6) accepts Grad-CAM's formula written in other words and refuses
+"""check_grad_cam_map (chapter 7) accepts Grad-CAM's formula written in other words and refuses
 each way of getting it wrong, naming the mistake; the course's `grad_cam_map` gives the maps known
 by hand and, on a network with a global average before its Dense layer, the class activation map."""
 

@@ -1,4 +1,4 @@
-"""The handshape chart of chapters 01 and 06: one photo of each digit, in order, and its mirror."""
+"""The handshape chart of chapters 01 and 07: one photo of each digit, in order, and its mirror."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ collapse of the deep plain network's representations, and repeatability.
 
 The experiment's findings on the full networks (the residual network's first-layer gradients over
 10 seeds, the deep plain network training worse than the shallow and the residual one over 15
-epochs) are checked where the course shows them: chapter 07 prints them, and ``pytest --nbval``
+epochs) are checked where the course shows them: chapter 08 prints them, and ``pytest --nbval``
 compares those lines with the stored ones. These tests check the machinery on small networks, so
 that the full experiment runs once per test run, not twice.
 """

@@ -12,7 +12,12 @@ from data_helpers import write_original_pair
 from course_utils.data.errors import SignsDataError
 from course_utils.data.paths import TRAIN_FILE
 from course_utils.data.split import N_VALIDATION_SIGNERS, validation_positions
-from course_utils.resnets_utils import load_validation_split
+from course_utils.resnets_utils import (
+    load_dataset,
+    load_validation_split,
+    signer_keys,
+    validation_split_positions,
+)
 
 DIGITS = 6
 
@@ -111,3 +116,20 @@ def test_a_signer_near_another_or_without_every_digit_is_never_held_out():
 def test_arrays_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="3 file numbers but 2 labels"):
         validation_positions([1, 2, 3], [0, 1])
+
+
+def test_signer_keys_give_each_test_signer_one_image_of_each_digit(built):
+    train_keys, test_keys = signer_keys(built)
+    _, _, _, Y_test, _ = load_dataset(built)
+    assert train_keys.shape == (1080,) and test_keys.shape == (120,)
+    assert not set(train_keys) & set(test_keys)
+    for key in np.unique(test_keys):
+        assert sorted(Y_test[0, test_keys == key]) == list(range(DIGITS))
+    _, validation = validation_split_positions(built)
+    assert len(np.unique(train_keys[validation])) == N_VALIDATION_SIGNERS
+
+
+def test_signer_keys_of_files_without_file_numbers_are_refused_with_the_fix(tmp_path):
+    folder = write_original_pair(tmp_path / "original")
+    with pytest.raises(SignsDataError, match="file number.*Fix: rebuild"):
+        signer_keys(folder)
