@@ -89,3 +89,62 @@ def test_a_fresh_compiled_model_sets_the_momentum_it_is_given():
         layer.momentum for layer in model.layers if isinstance(layer, layers.BatchNormalization)
     }
     assert momenta == {0.5}
+
+
+def test_train_briefly_reports_the_class_it_predicts_for_each_validation_image():
+    built = []
+    data = _tiny_data()
+    result = brief_runs.train_briefly(_tiny_build(built), data, epochs=1, seed=3)
+    predicted = built[0].predict(data[2], verbose=0).argmax(axis=1)
+    assert result["val_predicted"] == predicted.tolist()
+    right = np.array(result["val_predicted"]) == data[3].argmax(axis=1)
+    assert int(right.sum()) == result["val_correct"]
+
+
+def test_reseeding_draws_other_initial_kernels_for_another_seed_and_the_same_for_the_same():
+    def kernels(seed):
+        keras.backend.clear_session()
+        model = _tiny_build()()
+        brief_runs.reseed_kernels(model, seed)
+        return [layer.kernel.numpy() for layer in model.layers if hasattr(layer, "kernel")]
+
+    unseeded = [
+        layer.kernel.numpy() for layer in _tiny_build()().layers if hasattr(layer, "kernel")
+    ]
+    one, one_again, two = kernels(1), kernels(1), kernels(2)
+    assert all(np.array_equal(a, b) for a, b in zip(one, one_again, strict=True))
+    assert not any(np.array_equal(a, b) for a, b in zip(one, two, strict=True))
+    assert not any(np.array_equal(a, b) for a, b in zip(one, unseeded, strict=True))
+    # The same distribution: Glorot's uniform limit sqrt(6 / (fan_in + fan_out)) still holds.
+    for kernel in one:
+        receptive_field = np.prod(kernel.shape[:-2])  # 1 for a Dense kernel
+        fan_in, fan_out = receptive_field * kernel.shape[-2], receptive_field * kernel.shape[-1]
+        assert np.abs(kernel).max() <= np.sqrt(6 / (fan_in + fan_out)) + 1e-6
+
+
+def test_the_seed_command_resumes_and_records_each_network_and_seed_once(tmp_path, monkeypatch):
+    from course_tools import variant_seeds
+
+    calls = []
+
+    def fake_train_briefly(build, data, epochs, seed, verbose, reseed):
+        calls.append((build, seed, reseed))
+        return {
+            "parameters": 10, "epoch_seconds": [1.0], "final_val_accuracy": 0.5,
+            "val_correct": 1, "n_val": 2, "val_predicted": [0, 1],
+            "history": {"val_accuracy": [0.5]},
+        }  # fmt: skip
+
+    monkeypatch.setattr(variant_seeds, "train_briefly", fake_train_briefly)
+    monkeypatch.setattr(variant_seeds, "load_split_arrays", lambda: None)
+    monkeypatch.setattr(variant_seeds, "BUILDERS", {"a": "build a", "b": "build b"})
+    out = tmp_path / "seeds.json"
+    assert variant_seeds.main(["--out", str(out), "--seeds", "1"]) == 0
+    assert variant_seeds.main(["--out", str(out), "--seeds", "1", "2"]) == 0
+    runs = variant_seeds.load_runs(out)
+    assert [(run["network"], run["seed"]) for run in runs] == [
+        ("a", 1), ("b", 1), ("a", 2), ("b", 2)
+    ]  # fmt: skip
+    assert calls == [("build a", 1, True), ("build b", 1, True), ("build a", 2, True),
+                     ("build b", 2, True)]  # fmt: skip
+    assert runs[0]["val_predicted"] == [0, 1] and runs[0]["val_accuracy"] == [0.5]
